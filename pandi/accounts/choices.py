@@ -1,0 +1,31 @@
+from django.db import models
+
+from pandi.domain.access import ORG_KIND_LABELS, ROLE_LABELS, OrgKind, Role
+
+
+class RoleChoice(models.TextChoices):
+    ADMIN = Role.ADMIN.value, ROLE_LABELS[Role.ADMIN]
+    DISTRICT_LEAD = Role.DISTRICT_LEAD.value, ROLE_LABELS[Role.DISTRICT_LEAD]
+    NATURAL_RESOURCES = Role.NATURAL_RESOURCES.value, ROLE_LABELS[Role.NATURAL_RESOURCES]
+    DEPARTMENT = Role.DEPARTMENT.value, ROLE_LABELS[Role.DEPARTMENT]
+    TOWNSHIP = Role.TOWNSHIP.value, ROLE_LABELS[Role.TOWNSHIP]
+    STATE_COMPANY = Role.STATE_COMPANY.value, ROLE_LABELS[Role.STATE_COMPANY]
+    COURT = Role.COURT.value, ROLE_LABELS[Role.COURT]
+    SUPERVISION = Role.SUPERVISION.value, ROLE_LABELS[Role.SUPERVISION]
+    LEADERSHIP = Role.LEADERSHIP.value, ROLE_LABELS[Role.LEADERSHIP]
+    ENTERPRISE = Role.ENTERPRISE.value, ROLE_LABELS[Role.ENTERPRISE]
+
+
+class OrgKindChoice(models.TextChoices):
+    TOWNSHIP = OrgKind.TOWNSHIP.value, ORG_KIND_LABELS[OrgKind.TOWNSHIP]
+    DEPARTMENT = OrgKind.DEPARTMENT.value, ORG_KIND_LABELS[OrgKind.DEPARTMENT]
+    STATE_COMPANY = OrgKind.STATE_COMPANY.value, ORG_KIND_LABELS[OrgKind.STATE_COMPANY]
+    COURT = OrgKind.COURT.value, ORG_KIND_LABELS[OrgKind.COURT]
+    SUPERVISION = OrgKind.SUPERVISION.value, ORG_KIND_LABELS[OrgKind.SUPERVISION]
+    LEADING_GROUP = OrgKind.LEADING_GROUP.value, ORG_KIND_LABELS[OrgKind.LEADING_GROUP]
+
+
+class TownshipType(models.TextChoices):
+    SUBDISTRICT = "街道", "街道"
+    TOWN = "镇", "镇"
+    TOWNSHIP = "乡", "乡"

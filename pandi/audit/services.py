@@ -1,0 +1,160 @@
+"""Writing the audit trail. Every service that changes a business record calls `record_change`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from pandi.core.auditctx import current_audit_context
+
+from .models import AuditAction, AuditEntry
+
+LARGE_TEXT = 2000
+
+
+@dataclass
+class Snapshot:
+    values: dict[str, Any] = field(default_factory=dict)
+    display: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, str) and len(value) > LARGE_TEXT:
+        digest = hashlib.sha1(value.encode()).hexdigest()[:12]
+        return f"<{len(value)} 字符, sha1 {digest}>"
+    if isinstance(value, bytes | memoryview):
+        data = bytes(value)
+        return f"<{len(data)} 字节, sha1 {hashlib.sha1(data).hexdigest()[:12]}>"
+    try:
+        json.dumps(value)
+    except TypeError:
+        return str(value)
+    return value
+
+
+def _display(obj: models.Model, f: models.Field, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if f.is_relation and f.many_to_one:
+        related = getattr(obj, f.name, None)
+        return str(related) if related is not None else str(value)
+    if f.choices:
+        return str(dict(f.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    text = _json_value(value)
+    return text if isinstance(text, str) else json.dumps(text, ensure_ascii=False)
+
+
+def snapshot(obj: models.Model | None) -> Snapshot | None:
+    """The audited state of `obj`: every concrete field except those in `audit_exclude`."""
+    if obj is None or obj.pk is None:
+        return None
+    exclude = set(getattr(obj, "audit_exclude", ())) | {"password", "last_login"}
+    snap = Snapshot()
+    for f in obj._meta.concrete_fields:
+        if f.primary_key or f.name in exclude:
+            continue
+        value = getattr(obj, f.attname)
+        snap.values[f.name] = _json_value(value)
+        snap.display[f.name] = _display(obj, f, value)
+        snap.labels[f.name] = str(f.verbose_name)
+    return snap
+
+
+def _scope_refs(obj: models.Model) -> tuple[int | None, int | None]:
+    if hasattr(obj, "audit_scope_refs"):
+        return obj.audit_scope_refs()
+    refs: list[int | None] = []
+    for attr in ("scope_township_path", "scope_enterprise_path"):
+        path = getattr(obj, attr, None)
+        value: Any = None
+        if path and "__" not in path:
+            value = getattr(obj, f"{path}_id", None) if hasattr(obj, f"{path}_id") else getattr(obj, path, None)
+        refs.append(value if isinstance(value, int) else None)
+    return refs[0], refs[1]
+
+
+def _actor_fields(user: Any) -> dict[str, Any]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {"actor": None, "actor_name": "系统"}
+    name = getattr(user, "full_name", "") or user.get_username()
+    return {"actor": user, "actor_name": name[:150]}
+
+
+def record_change(
+    *,
+    obj: models.Model,
+    user: Any,
+    before: Snapshot | None,
+    action: str | None = None,
+    comment: str = "",
+    event: str = "",
+) -> AuditEntry | None:
+    """Store who changed `obj`, when and how. Returns None for an update that changed nothing."""
+    after = snapshot(obj) if action != AuditAction.DELETE else None
+    if action is None:
+        action = AuditAction.CREATE if before is None else AuditAction.UPDATE
+    changes = []
+    names = list((after or before or Snapshot()).values)
+    for name in names:
+        old = before.values.get(name) if before else None
+        new = after.values.get(name) if after else None
+        if before is not None and after is not None and old == new:
+            continue
+        if before is None and new in (None, "", [], {}):
+            continue
+        labels = (after or before).labels
+        changes.append(
+            {
+                "field": name,
+                "label": labels.get(name, name),
+                "old": before.display.get(name, "—") if before else "—",
+                "new": after.display.get(name, "—") if after else "—",
+            }
+        )
+    if action == AuditAction.UPDATE and not changes and not event:
+        return None
+    ctx = current_audit_context()
+    township_ref, enterprise_ref = _scope_refs(obj)
+    return AuditEntry.objects.create(
+        **_actor_fields(user),
+        source=ctx.source,
+        request_id=ctx.request_id,
+        ip=ctx.ip,
+        action=action,
+        event=event,
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:255],
+        before=before.values if before else None,
+        after=after.values if after else None,
+        changes=changes,
+        comment=comment,
+        township_ref=township_ref,
+        enterprise_ref=enterprise_ref,
+    )
+
+
+def record_event(*, obj: models.Model, user: Any, event: str, comment: str = "") -> AuditEntry:
+    """An action on a record that is not a field change (a login, a password reset, a lock-out)."""
+    entry = record_change(obj=obj, user=user, before=snapshot(obj), action=AuditAction.EVENT, event=event,
+                          comment=comment)
+    assert entry is not None
+    return entry

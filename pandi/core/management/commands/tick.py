@@ -1,0 +1,41 @@
+"""`pandi tick`: the scheduler entry (cron or a systemd timer, e.g. every hour). Idempotent.
+
+Each module adds its periodic work to TASKS (reminders, monthly snapshots, …).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from pandi.core.auditctx import audit_context
+
+
+def purge_login_failures(now) -> str:
+    from pandi.accounts.models import LoginFailure
+
+    deleted, _ = LoginFailure.objects.filter(at__lt=now - timedelta(days=30)).delete()
+    return f"清理 30 天前的登录失败记录 {deleted} 条"
+
+
+def expire_api_tokens(now) -> str:
+    from pandi.accounts.models import ApiToken
+
+    count = ApiToken.objects.filter(is_active=True, expires_at__lt=now).update(is_active=False)
+    return f"停用已过期的接口令牌 {count} 个"
+
+
+TASKS = [purge_login_failures, expire_api_tokens]
+
+
+class Command(BaseCommand):
+    help = "定时任务入口（建议每小时运行一次），可安全重复运行"
+
+    def handle(self, *args, **options):
+        now = timezone.now()
+        with audit_context("tick"):
+            for task in TASKS:
+                self.stdout.write(f"  · {task(now)}")
+        self.stdout.write(self.style.SUCCESS("定时任务完成"))

@@ -1,0 +1,55 @@
+"""The navigation, grouped by the areas of the plan. Each module adds its entries here; an entry
+is shown only to users who hold its permission (None = everyone signed in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+
+from pandi.domain.access import Perm
+
+from .scope import access_for
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    perm: Perm | None = None
+
+
+@dataclass(frozen=True)
+class NavSection:
+    label: str
+    items: tuple[NavItem, ...]
+
+
+SECTIONS: tuple[NavSection, ...] = (
+    NavSection("行动总览", (
+        NavItem("首页", "core:home"),
+        NavItem("盘地行动", "supervision:campaign_list"),
+    )),
+    NavSection("系统管理", (
+        NavItem("组织机构", "accounts:org_list"),
+        NavItem("用户与岗位", "accounts:user_list", Perm.VIEW_USERS),
+        NavItem("审计日志", "audit:log", Perm.VIEW_AUDIT_LOG),
+    )),
+)
+
+
+def navigation_for(user: Any, current_path: str) -> list[dict[str, Any]]:
+    access = access_for(user)
+    result = []
+    for section in SECTIONS:
+        items = []
+        for item in section.items:
+            if item.perm is not None and not access.can(item.perm):
+                continue
+            url = reverse(item.url_name)
+            active = current_path == url if url == "/" else current_path.startswith(url)
+            items.append({"label": item.label, "url": url, "active": active})
+        if items:
+            result.append({"label": section.label, "items": items})
+    return result

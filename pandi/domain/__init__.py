@@ -1,0 +1,1 @@
+"""Pure rules of Pandi: no Django imports (a test enforces this)."""

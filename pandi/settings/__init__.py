@@ -1,0 +1,1 @@
+"""Settings split: base (shared), dev, test, prod. Configuration comes from the environment (PANDI_*)."""
