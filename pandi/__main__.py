@@ -16,7 +16,10 @@ def main(argv: list[str] | None = None) -> None:
     argv[0] = "pandi"
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(argv)
+    from pandi.core.auditctx import audit_context
+
+    with audit_context("cli"):  # writes made by commands are audited as coming from the command line
+        execute_from_command_line(argv)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.security import APIKeyCookie, HttpBearer
@@ -40,6 +42,20 @@ api = NinjaAPI(
     description="金东区闲置工业用地盘地行动系统接口。会话或 Bearer 令牌认证；数据范围与网页一致。",
     auth=[SessionAuth(), TokenAuth()],
     urls_namespace="api",
+    docs_decorator=login_required,
 )
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, exc: PermissionDenied):
+    return api.create_response(request, {"detail": str(exc) or "无权执行此操作"}, status=403)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError):
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
 api.add_router("/accounts", accounts_router)
 api.add_router("/campaigns", supervision_router)

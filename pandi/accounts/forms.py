@@ -30,7 +30,7 @@ class LoginForm(forms.Form):
         password = self.cleaned_data.get("password")
         if not username or not password:
             return self.cleaned_data
-        ip = self.request.META.get("REMOTE_ADDR") if self.request else None
+        ip = getattr(self.request, "client_ip", None) if self.request else None
         until = login_locked_until(username=username, ip=ip)
         if until is not None:
             self.locked = True
@@ -73,6 +73,35 @@ class ResetPasswordForm(forms.Form):
 
 
 class OrgUnitForm(forms.ModelForm):
+    boundary_file = forms.FileField(
+        label="边界文件（GeoJSON）", required=False,
+        help_text="可选。CGCS2000/WGS84 经纬度的 Polygon 或 MultiPolygon"
+                  "（也可是只含一个要素的 Feature/FeatureCollection），上传后替换现有边界。",
+    )
+
+    def clean_boundary_file(self):
+        import json
+
+        from pandi.domain.geometry import boundary_problems, extract_geometry
+
+        upload = self.cleaned_data.get("boundary_file")
+        if not upload:
+            return None
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError("边界文件不能超过 5 MB")
+        try:
+            geometry = extract_geometry(json.loads(upload.read().decode("utf-8-sig")))
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError("边界文件应为 UTF-8 编码的 GeoJSON") from exc
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"边界文件不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列") from exc
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        problems = boundary_problems(geometry)
+        if problems:
+            raise forms.ValidationError(problems)
+        return {"geometry": geometry, "name": upload.name}
+
     class Meta:
         model = OrgUnit
         fields = ["code", "name", "short_name", "kind", "township_type", "area_km2", "contact_person",

@@ -1,6 +1,6 @@
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -15,6 +15,8 @@ class PasswordChangeRequiredMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.must_change_password:
             allowed = {reverse("accounts:password_change"), reverse("accounts:logout")}
-            if request.path not in allowed and not request.path.startswith(("/static/", "/api/")):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": "您的密码由管理员设置，请先登录网页修改密码"}, status=403)
+            if request.path not in allowed and not request.path.startswith("/static/"):
                 return redirect("accounts:password_change")
         return self.get_response(request)

@@ -157,8 +157,8 @@ def login_locked_until(*, username: str, ip: str | None) -> Any:
     until = locked_until(list(by_name), now=now, max_failures=settings.PANDI_LOGIN_MAX_FAILURES, window=_window())
     if ip:
         by_ip = LoginFailure.objects.filter(ip=ip, at__gt=since).values_list("at", flat=True)
-        # an address gets more tries than one user name (several people behind one gateway)
-        until_ip = locked_until(list(by_ip), now=now, max_failures=settings.PANDI_LOGIN_MAX_FAILURES * 4,
+        # an address gets more tries than one user name (a whole office may sit behind one gateway)
+        until_ip = locked_until(list(by_ip), now=now, max_failures=settings.PANDI_LOGIN_MAX_FAILURES_PER_IP,
                                 window=_window())
         until = max(filter(None, [until, until_ip]), default=None)
     return until

@@ -47,7 +47,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         account = form.get_user()
         login(request, account)
-        services.login_succeeded(account=account, ip=request.META.get("REMOTE_ADDR"))
+        services.login_succeeded(account=account, ip=getattr(request, "client_ip", None))
         target = request.POST.get("next") or request.GET.get("next") or ""
         if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
             target = reverse("core:home")
@@ -115,9 +115,12 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _org_form(request: HttpRequest, org: OrgUnit | None) -> HttpResponse:
     require(request.user, Perm.MANAGE_ORGS)
-    form = OrgUnitForm(request.POST or None, instance=org)
+    form = OrgUnitForm(request.POST or None, request.FILES or None, instance=org)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        if form.cleaned_data.get("boundary_file"):
+            data["boundary_geojson"] = form.cleaned_data["boundary_file"]["geometry"]
+            data["boundary_source"] = f"上传文件：{form.cleaned_data['boundary_file']['name']}"
         try:
             if org is None:
                 org = services.orgunit_create(user=request.user, data=data)

@@ -38,9 +38,12 @@ def _json_value(value: Any) -> Any:
         data = bytes(value)
         return f"<{len(data)} 字节, sha1 {hashlib.sha1(data).hexdigest()[:12]}>"
     try:
-        json.dumps(value)
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     except TypeError:
         return str(value)
+    if len(text) > LARGE_TEXT:
+        digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+        return f"<{len(text)} 字符, sha1 {digest}>"
     return value
 
 
@@ -72,6 +75,8 @@ def snapshot(obj: models.Model | None) -> Snapshot | None:
         if f.primary_key or f.name in exclude:
             continue
         value = getattr(obj, f.attname)
+        if isinstance(f, models.DecimalField) and value is not None:
+            value = Decimal(str(value)).quantize(Decimal(1).scaleb(-f.decimal_places))
         snap.values[f.name] = _json_value(value)
         snap.display[f.name] = _display(obj, f, value)
         snap.labels[f.name] = str(f.verbose_name)

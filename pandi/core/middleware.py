@@ -8,6 +8,16 @@ from .auditctx import audit_context
 
 
 def client_ip(request: HttpRequest) -> str | None:
+    """The client's address. Behind N trusted proxies (PANDI_TRUSTED_PROXIES) it is the N-th entry
+    of X-Forwarded-For counted from the right; entries further left are client-supplied and ignored."""
+    from django.conf import settings
+
+    hops = settings.PANDI_TRUSTED_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if hops > 0 and forwarded:
+        chain = [part.strip() for part in forwarded.split(",") if part.strip()]
+        if chain:
+            return chain[-hops] if len(chain) >= hops else chain[0]
     return request.META.get("REMOTE_ADDR")
 
 
@@ -21,4 +31,5 @@ class AuditContextMiddleware:
         source = "api" if request.path.startswith("/api/") else "web"
         with audit_context(source, ip=client_ip(request)) as ctx:
             request.audit_request_id = ctx.request_id
+            request.client_ip = ctx.ip
             return self.get_response(request)

@@ -18,6 +18,7 @@ class NavItem:
     label: str
     url_name: str
     perm: Perm | None = None
+    exact: bool = False  # highlight only on this very page, not on pages below it
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ SECTIONS: tuple[NavSection, ...] = (
     NavSection("系统管理", (
         NavItem("组织机构", "accounts:org_list"),
         NavItem("用户与岗位", "accounts:user_list", Perm.VIEW_USERS),
-        NavItem("审计日志", "audit:log", Perm.VIEW_AUDIT_LOG),
+        NavItem("审计日志", "audit:log", Perm.VIEW_AUDIT_LOG, exact=True),
     )),
 )
 
@@ -48,7 +49,7 @@ def navigation_for(user: Any, current_path: str) -> list[dict[str, Any]]:
             if item.perm is not None and not access.can(item.perm):
                 continue
             url = reverse(item.url_name)
-            active = current_path == url if url == "/" else current_path.startswith(url)
+            active = current_path == url if url == "/" or item.exact else current_path.startswith(url)
             items.append({"label": item.label, "url": url, "active": active})
         if items:
             result.append({"label": section.label, "items": items})

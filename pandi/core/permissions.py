@@ -18,3 +18,10 @@ def has_perm(user: Any, perm: Perm) -> bool:
 def require(user: Any, perm: Perm) -> None:
     if not has_perm(user, perm):
         raise PermissionDenied("您没有执行此操作的权限")
+
+
+def require_township(user: Any, township_id: int | None) -> None:
+    """A user whose scope is not the whole district may only write records of their own townships."""
+    scope = access_for(user).scope
+    if not scope.district and not scope.covers_township(township_id):
+        raise PermissionDenied("只能处理本乡镇（街道）的数据")

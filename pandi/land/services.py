@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from pandi.core.permissions import require
+from pandi.core.permissions import require, require_township
 from pandi.core.services import model_create, model_update
 from pandi.domain.access import Perm
 from pandi.domain.uscc import normalise_uscc
@@ -30,6 +30,8 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
 def enterprise_create(*, user: Any, data: dict[str, Any], check: bool = True) -> Enterprise:
     if check:
         require(user, Perm.EDIT_LAND)
+        township = data.get("township")
+        require_township(user, township.pk if township else None)
     return model_create(model=Enterprise, user=user, data=_clean(data))
 
 
@@ -37,4 +39,7 @@ def enterprise_create(*, user: Any, data: dict[str, Any], check: bool = True) ->
 def enterprise_update(*, user: Any, enterprise: Enterprise, data: dict[str, Any], check: bool = True) -> Enterprise:
     if check:
         require(user, Perm.EDIT_LAND)
+        require_township(user, enterprise.township_id)
+        if "township" in data:
+            require_township(user, data["township"].pk if data["township"] else None)
     return model_update(obj=enterprise, user=user, data=_clean(data))

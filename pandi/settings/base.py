@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves Swagger UI for /api/docs from the package itself, not from a CDN
     "pandi.core",
     "pandi.accounts",
     "pandi.audit",
@@ -96,6 +97,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # Lock-out after repeated failed logins (per user name and per address).
 PANDI_LOGIN_MAX_FAILURES = env_int("PANDI_LOGIN_MAX_FAILURES", 5)
 PANDI_LOGIN_LOCK_MINUTES = env_int("PANDI_LOGIN_LOCK_MINUTES", 15)
+# Failures from one address (all user names together) before that address is locked out.
+PANDI_LOGIN_MAX_FAILURES_PER_IP = env_int("PANDI_LOGIN_MAX_FAILURES_PER_IP", 50)
+# Number of reverse proxies in front of Pandi whose X-Forwarded-For entries are trusted (0 = none):
+# the client address for audit rows and lock-outs is taken that many hops from the right.
+PANDI_TRUSTED_PROXIES = env_int("PANDI_TRUSTED_PROXIES", 0)
 
 SESSION_COOKIE_AGE = env_int("PANDI_SESSION_HOURS", 10) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

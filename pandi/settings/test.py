@@ -16,3 +16,4 @@ STORAGES = {
 }
 PANDI_LOGIN_MAX_FAILURES = 5
 PANDI_LOGIN_LOCK_MINUTES = 15
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (WhiteNoise warns when it is missing)

@@ -27,7 +27,14 @@ def expire_api_tokens(now) -> str:
     return f"停用已过期的接口令牌 {count} 个"
 
 
-TASKS = [purge_login_failures, expire_api_tokens]
+def clear_expired_sessions(now) -> str:
+    from django.contrib.sessions.models import Session
+
+    deleted, _ = Session.objects.filter(expire_date__lt=now).delete()
+    return f"清理过期会话 {deleted} 个"
+
+
+TASKS = [purge_login_failures, expire_api_tokens, clear_expired_sessions]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,44 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+from pandi.accounts.models import Membership, OrgUnit, User
+from pandi.audit.models import AuditEntry
+from pandi.demo.seed import DEMO_PASSWORD
+from pandi.domain.access import Role
+from pandi.supervision.models import Campaign
+
+pytestmark = pytest.mark.django_db
+
+
+def run_seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_builds_the_district_and_prints_every_login():
+    output = run_seed()
+    assert OrgUnit.objects.filter(kind="township").count() == 11
+    assert all(o.boundary_geojson for o in OrgUnit.objects.filter(kind="township"))
+    roles = set(Membership.objects.values_list("role", flat=True))
+    assert roles == {r.value for r in Role}
+    for username in User.objects.values_list("username", flat=True):
+        assert username in output
+    assert DEMO_PASSWORD in output
+    campaign = Campaign.objects.get(is_current=True)
+    assert campaign.district_list_min_mu == 20 and campaign.township_list_min_mu == 5
+    assert User.objects.get(username="duohu").check_password(DEMO_PASSWORD)
+    assert AuditEntry.objects.filter(source="seed").count() > 0
+
+
+def test_seed_is_idempotent_and_repairs_edits():
+    run_seed()
+    counts = (OrgUnit.objects.count(), User.objects.count(), Membership.objects.count(), AuditEntry.objects.count())
+    run_seed()
+    assert (OrgUnit.objects.count(), User.objects.count(), Membership.objects.count(),
+            AuditEntry.objects.count()) == counts
+    OrgUnit.objects.filter(code="JSJ").update(name="改坏的名字")
+    run_seed()
+    assert OrgUnit.objects.get(code="JSJ").name == "金东区经济商务局"
