@@ -6,7 +6,9 @@ import sys
 
 
 def test_deploy_checks_pass_under_prod_settings(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "pandi.settings.prod",
+    # the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright; a production server never has it
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {**base, "DJANGO_SETTINGS_MODULE": "pandi.settings.prod",
            "PANDI_SECRET_KEY": "x" * 20 + "Qw8#kL2$vN9@pR4!tY7&zU1^mB6*cX3%hJ5(", "PANDI_ALLOWED_HOSTS": "pandi.gov.cn",
            "PANDI_VAR_DIR": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "pandi", "check", "--deploy", "--fail-level", "WARNING"],
