@@ -121,9 +121,9 @@ class UserCreateForm(UserForm):
     password2 = forms.CharField(label="确认初始密码", strip=False, widget=forms.PasswordInput)
     role = forms.ChoiceField(label="岗位角色", choices=RoleChoice.choices)
     org_unit = forms.ModelChoiceField(label="所属机构", queryset=OrgUnit.objects.filter(is_active=True),
-                                      required=False)
+                                      required=False, empty_label="（不选）")
     enterprise = forms.ModelChoiceField(label="所属企业（企业用户）", queryset=Enterprise.objects.all(),
-                                        required=False)
+                                        required=False, empty_label="（不选）")
     title = forms.CharField(label="职务", required=False, max_length=50)
 
     class Meta(UserForm.Meta):
@@ -139,9 +139,9 @@ class UserCreateForm(UserForm):
 class MembershipForm(forms.Form):
     role = forms.ChoiceField(label="岗位角色", choices=RoleChoice.choices)
     org_unit = forms.ModelChoiceField(label="所属机构", queryset=OrgUnit.objects.filter(is_active=True),
-                                      required=False)
+                                      required=False, empty_label="（不选）")
     enterprise = forms.ModelChoiceField(label="所属企业（企业用户）", queryset=Enterprise.objects.all(),
-                                        required=False)
+                                        required=False, empty_label="（不选）")
     title = forms.CharField(label="职务", required=False, max_length=50)
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from pandi.accounts.selectors import township_list
 from pandi.audit.selectors import audit_recent
+from pandi.land.selectors import enterprise_list
 from pandi.supervision.selectors import campaign_current, campaign_milestones
 
 from .scope import access_for
@@ -22,6 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "campaign": campaign,
         "milestones": campaign_milestones(campaign=campaign, today=today) if campaign else [],
         "townships": township_list(user=request.user),
+        "enterprises": enterprise_list(user=request.user)[:20] if access.scope.enterprise_ids else [],
         "scope": access.scope,
         "recent": audit_recent(user=request.user, limit=8),
         "today": today,

@@ -62,8 +62,11 @@ def test_each_role_logs_in_and_sees_its_scope(page, live_server, e2e_world, user
         # district-wide roles list every township
         expect(page.locator("[data-testid=township-table]")).to_contain_text(TOWN_A)
         expect(page.locator("[data-testid=township-table]")).to_contain_text(TOWN_B)
-    else:  # enterprise users see no township at all
-        assert TOWN_A not in body and TOWN_B not in body
+    else:  # enterprise users see their own enterprise (in its township), never the other one
+        own, other = ("甲公司", "乙公司") if username == "ent_a" else ("乙公司", "甲公司")
+        expect(page.locator("[data-testid=enterprise-table]")).to_contain_text(own)
+        assert other not in body
+        assert (TOWN_B if username == "ent_a" else TOWN_A) not in body
 
     # the built stylesheet was served and applied (the top bar is not an unstyled white block)
     assert styles and all(r.status == 200 for r in styles), [r.status for r in styles]
