@@ -31,6 +31,8 @@ class TokenAuth(HttpBearer):
         from pandi.accounts.services import api_token_user
 
         user = api_token_user(token)
+        if user is not None and user.must_change_password:
+            return None  # an administrator reset this account: its tokens wait for the holder's own password
         if user is not None:
             request.user = user
         return user

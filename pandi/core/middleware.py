@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -16,8 +17,11 @@ def client_ip(request: HttpRequest) -> str | None:
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if hops > 0 and forwarded:
         chain = [part.strip() for part in forwarded.split(",") if part.strip()]
-        if chain:
-            return chain[-hops] if len(chain) >= hops else chain[0]
+        candidate = chain[-hops] if len(chain) >= hops else (chain[0] if chain else "")
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            pass  # not an address (a misconfigured hop count or a forged header): use the socket's
     return request.META.get("REMOTE_ADDR")
 
 

@@ -59,5 +59,29 @@ def boundary_problems(geometry: dict[str, Any]) -> list[str]:
     if geom.is_empty:
         return ["几何为空"]
     if not geom.is_valid:
-        return [f"几何无效：{explain_validity(geom)}"]
+        return [f"几何无效：{validity_reason_zh(explain_validity(geom))}"]
     return []
+
+
+VALIDITY_REASONS_ZH = {
+    "Ring Self-intersection": "环自相交",
+    "Self-intersection": "边界自相交",
+    "Too few points": "点数不足",
+    "Hole lies outside shell": "内环位于外环之外",
+    "Nested holes": "内环相互嵌套",
+    "Interior is disconnected": "面内部不连通",
+    "Nested shells": "外环相互嵌套",
+    "Duplicate Rings": "环重复",
+    "Invalid Coordinate": "坐标无效",
+}
+
+
+def validity_reason_zh(reason: str) -> str:
+    """GEOS's explanation ("Self-intersection[119.71 29.11]") in Chinese, with the location kept."""
+    name, _, rest = reason.partition("[")
+    label = VALIDITY_REASONS_ZH.get(name.strip(), name.strip())
+    if rest:
+        coords = rest.rstrip("]").split()
+        if len(coords) == 2:
+            return f"{label}（位置：经度 {coords[0]}，纬度 {coords[1]}）"
+    return label

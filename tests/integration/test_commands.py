@@ -63,3 +63,10 @@ def test_console_command_maps_hyphens_and_reports_errors(tmp_path):
     # no migrations yet on this throw-away database: a clear failure, not a traceback about an unknown command
     assert result.returncode != 0
     assert "Unknown command" not in result.stderr
+
+
+def test_create_admin_reports_django_password_rules_in_chinese():
+    call_command("setup_district", stdout=io.StringIO())
+    with pytest.raises(CommandError) as exc:
+        call_command("create_admin", "boss2", password="Ab#1", stdout=io.StringIO())
+    assert "密码" in str(exc.value) and "This password" not in str(exc.value)

@@ -44,3 +44,11 @@ def test_extract_from_feature_collection():
 def test_extract_refuses_other_shapes(data, fragment):
     with pytest.raises(ValueError, match=fragment):
         extract_geometry(data)
+
+
+def test_invalid_geometry_reason_is_in_chinese_with_location():
+    bowtie = {"type": "Polygon", "coordinates": [[[119.70, 29.10], [119.72, 29.12], [119.72, 29.10],
+                                                  [119.70, 29.12], [119.70, 29.10]]]}
+    message = boundary_problems(bowtie)[0]
+    assert "自相交" in message and "经度 119.71" in message
+    assert not any(c.isascii() and c.isalpha() for c in message)

@@ -103,3 +103,16 @@ def test_api_bearer_token(client, world):
     other = client.get(f"/api/accounts/orgs/{world.township_b.pk}", headers={"Authorization": f"Bearer {key}"})
     assert other.status_code == 404
     assert client.get("/api/accounts/me", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_every_password_rule_speaks_chinese(world):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        for weak in ["Ab#1", "password123", "12345678901", "town_a12345"]:
+            with pytest.raises(ValidationError) as exc:
+                validate_password(weak, world.users["town_a"])
+            for message in exc.value.messages:
+                assert not any(word in message for word in ("password", "This", "too")), message

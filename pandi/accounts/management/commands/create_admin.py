@@ -4,15 +4,16 @@ services (password rules, audit) with the administrator role in the leading-grou
 import getpass
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from pandi.accounts import services
 from pandi.accounts.models import OrgUnit
+from pandi.core.management.base import PandiCommand
 from pandi.domain.access import OrgKind, Role
 
 
-class Command(BaseCommand):
+class Command(PandiCommand):
     help = "创建系统管理员账号（先运行 pandi setup-district）"
 
     def add_arguments(self, parser):

@@ -6,13 +6,12 @@ someone edited the demo records in between, in which case it puts them back.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
 from pandi.core.auditctx import audit_context
+from pandi.core.management.base import PandiCommand
 from pandi.demo.seed import DEMO_PASSWORD, seed_demo
 
 
-class Command(BaseCommand):
+class Command(PandiCommand):
     help = "载入金东区演示数据（机构、每个角色的用户、当前盘地行动），可重复运行"
 
     def handle(self, *args, **options):

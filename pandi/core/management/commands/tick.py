@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from pandi.core.auditctx import audit_context
+from pandi.core.management.base import PandiCommand
 
 
 def purge_login_failures(now) -> str:
@@ -37,7 +37,7 @@ def clear_expired_sessions(now) -> str:
 TASKS = [purge_login_failures, expire_api_tokens, clear_expired_sessions]
 
 
-class Command(BaseCommand):
+class Command(PandiCommand):
     help = "定时任务入口（建议每小时运行一次），可安全重复运行"
 
     def handle(self, *args, **options):
