@@ -13,6 +13,8 @@ from ninja import NinjaAPI
 from ninja.security import APIKeyCookie, HttpBearer
 
 from pandi.accounts.api import router as accounts_router
+from pandi.land.api import router as land_router
+from pandi.land.api_map import router as map_router
 from pandi.supervision.api import router as supervision_router
 
 
@@ -61,3 +63,5 @@ def validation_error(request: HttpRequest, exc: ValidationError):
 
 api.add_router("/accounts", accounts_router)
 api.add_router("/campaigns", supervision_router)
+api.add_router("/land", land_router)
+api.add_router("/map", map_router)

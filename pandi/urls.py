@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("pandi.core.urls")),
     path("accounts/", include("pandi.accounts.urls")),
     path("campaigns/", include("pandi.supervision.urls")),
+    path("land/", include("pandi.land.urls")),
     path("audit/", include("pandi.audit.urls")),
     path("api/", api.urls),
 ]

@@ -1,26 +1,69 @@
-"""Writes for enterprises (the land registry grows here)."""
+"""Writes for the land registry. Pages, API, importers, commands and the demo all come here; every
+write is validated, scope-checked (township officers write only in their township) and audited."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
+from pandi.audit.services import record_change, snapshot
 from pandi.core.permissions import require, require_township
 from pandi.core.services import model_create, model_update
 from pandi.domain.access import Perm
+from pandi.domain.construction import SupplyFacts, construction_state
+from pandi.domain.geo import bbox, ground_area_m2, representative_point, rounded, simplified
+from pandi.domain.geometry import boundary_problems, extract_geometry
 from pandi.domain.uscc import normalise_uscc
 
-from .models import Enterprise
+from .choices import AreaSource, HoldingRole
+from .models import (
+    Building,
+    ConstructionFacts,
+    Enterprise,
+    Holding,
+    Parcel,
+    StandardLandConditions,
+    SupplyContract,
+)
 
 ENTERPRISE_FIELDS = ("name", "uscc", "legal_representative", "contact_person", "contact_phone", "address",
                      "industry_code", "industry_name", "above_scale", "township")
+PARCEL_FIELDS = ("code", "supervision_no", "real_estate_unit_no", "name", "location", "township", "land_use",
+                 "land_use_code", "area_m2", "area_source", "buildings_surveyed", "notes", "import_batch")
+CONTRACT_FIELDS = tuple(
+    f.name for f in SupplyContract._meta.concrete_fields
+    if f.name not in {"id", "parcel", "created_at", "updated_at"}
+)
+CONSTRUCTION_FIELDS = tuple(
+    f.name for f in ConstructionFacts._meta.concrete_fields if f.name not in {"id", "parcel", "updated_at"}
+)
+STANDARD_FIELDS = tuple(
+    f.name for f in StandardLandConditions._meta.concrete_fields if f.name not in {"id", "parcel", "updated_at"}
+)
+HOLDING_FIELDS = ("enterprise", "role", "share", "start", "end", "is_current")
 
 
-def _clean(data: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(data) - set(ENTERPRISE_FIELDS)
+def _only(data: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    unknown = set(data) - set(allowed)
     if unknown:
         raise ValueError(f"unknown fields: {sorted(unknown)}")
+    return data
+
+
+def _check_edit(user: Any, township_id: int | None, check: bool, perm: Perm = Perm.EDIT_LAND) -> None:
+    if check:
+        require(user, perm)
+        require_township(user, township_id)
+
+
+# --- enterprises -----------------------------------------------------------------------------
+
+def _clean_enterprise(data: dict[str, Any]) -> dict[str, Any]:
+    _only(data, ENTERPRISE_FIELDS)
     if data.get("uscc"):
         data = {**data, "uscc": normalise_uscc(data["uscc"])}
     return data
@@ -28,18 +71,242 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def enterprise_create(*, user: Any, data: dict[str, Any], check: bool = True) -> Enterprise:
-    if check:
-        require(user, Perm.EDIT_LAND)
-        township = data.get("township")
-        require_township(user, township.pk if township else None)
-    return model_create(model=Enterprise, user=user, data=_clean(data))
+    township = data.get("township")
+    _check_edit(user, township.pk if township else None, check)
+    return model_create(model=Enterprise, user=user, data=_clean_enterprise(data))
 
 
 @transaction.atomic
 def enterprise_update(*, user: Any, enterprise: Enterprise, data: dict[str, Any], check: bool = True) -> Enterprise:
-    if check:
-        require(user, Perm.EDIT_LAND)
-        require_township(user, enterprise.township_id)
-        if "township" in data:
-            require_township(user, data["township"].pk if data["township"] else None)
-    return model_update(obj=enterprise, user=user, data=_clean(data))
+    _check_edit(user, enterprise.township_id, check)
+    if check and "township" in data:
+        require_township(user, data["township"].pk if data["township"] else None)
+    enterprise = model_update(obj=enterprise, user=user, data=_clean_enterprise(data))
+    if "name" in data:
+        for parcel in Parcel.objects.filter(holdings__enterprise=enterprise).distinct():
+            parcel_refresh(parcel=parcel)
+    return enterprise
+
+
+def enterprise_find_or_create(*, user: Any, name: str, uscc: str = "", township: Any = None,
+                              check: bool = True) -> tuple[Enterprise, bool]:
+    """The enterprise with this USCC, else with exactly this name, else a new one."""
+    name = name.strip()
+    uscc = normalise_uscc(uscc) if uscc else ""
+    found = None
+    if uscc:
+        found = Enterprise.objects.filter(uscc=uscc).first()
+    if found is None:
+        found = Enterprise.objects.filter(name=name).order_by("id").first()
+    if found is not None:
+        if uscc and not found.uscc:
+            enterprise_update(user=user, enterprise=found, data={"uscc": uscc}, check=check)
+        return found, False
+    data: dict[str, Any] = {"name": name, "township": township}
+    if uscc:
+        data["uscc"] = uscc
+    return enterprise_create(user=user, data=data, check=check), True
+
+
+# --- parcels ---------------------------------------------------------------------------------
+
+def geometry_fields(geometry: dict[str, Any]) -> dict[str, Any]:
+    """Validated geometry and everything derived from it (bbox, centroid, simplified copy, area)."""
+    geometry = extract_geometry(geometry)
+    problems = boundary_problems(geometry)
+    if problems:
+        raise ValidationError({"geometry": problems})
+    geometry = rounded(geometry)
+    min_lon, min_lat, max_lon, max_lat = bbox(geometry)
+    lon, lat = representative_point(geometry)
+    return {
+        "geometry": geometry, "geometry_simple": simplified(geometry), "min_lon": min_lon, "min_lat": min_lat,
+        "max_lon": max_lon, "max_lat": max_lat, "centroid_lon": lon, "centroid_lat": lat,
+        "area_m2": ground_area_m2(geometry), "area_source": AreaSource.GEOMETRY,
+    }
+
+
+def supply_facts(parcel: Parcel) -> SupplyFacts:
+    contract = parcel.contracts.order_by("-contract_date", "-id").first()
+    construction = ConstructionFacts.objects.filter(parcel=parcel).first()
+    return SupplyFacts(
+        has_contract=contract is not None,
+        agreed_start=contract.agreed_start if contract else None,
+        agreed_handover=contract.agreed_handover if contract else None,
+        actual_handover=contract.actual_handover if contract else None,
+        actual_start=construction.actual_start if construction else None,
+        actual_completion=construction.actual_completion if construction else None,
+    )
+
+
+def parcel_refresh(*, parcel: Parcel, today: date | None = None) -> Parcel:
+    """Recompute the derived columns (state, supply year, holder names). Not audited: they follow
+    from audited facts."""
+    today = today or timezone.localdate()
+    first = parcel.contracts.exclude(contract_date=None).order_by("contract_date").first()
+    names = list(Enterprise.objects.filter(holdings__parcel=parcel, holdings__is_current=True)
+                 .order_by("holdings__role", "name").values_list("name", flat=True).distinct())
+    updates = {
+        "state": construction_state(supply_facts(parcel), today).value,
+        "state_as_of": today,
+        "supply_year": first.contract_date.year if first else None,
+        "holder_names": "、".join(names)[:500],
+    }
+    changed = [k for k, v in updates.items() if getattr(parcel, k) != v]
+    if changed:
+        for k in changed:
+            setattr(parcel, k, updates[k])
+        Parcel.objects.filter(pk=parcel.pk).update(**{k: updates[k] for k in changed})
+    return parcel
+
+
+def _locate_township(geometry: dict[str, Any]) -> Any:
+    from pandi.accounts.models import OrgUnit
+    from pandi.domain.geo import TownshipLocator
+
+    locator = TownshipLocator((t, t.boundary_geojson) for t in OrgUnit.objects.townships())
+    return locator.locate(geometry)
+
+
+@transaction.atomic
+def parcel_create(*, user: Any, data: dict[str, Any], geometry: dict[str, Any] | None = None,
+                  check: bool = True) -> Parcel:
+    data = dict(_only(data, PARCEL_FIELDS))
+    if geometry is not None:
+        data.update(geometry_fields(geometry))
+        if data.get("township") is None:
+            data["township"] = _locate_township(data["geometry"])
+    township = data.get("township")
+    _check_edit(user, township.pk if township else None, check)
+    _check_unique_keys(data)
+    parcel = model_create(model=Parcel, user=user, data=data)
+    return parcel_refresh(parcel=parcel)
+
+
+@transaction.atomic
+def parcel_update(*, user: Any, parcel: Parcel, data: dict[str, Any], geometry: dict[str, Any] | None = None,
+                  check: bool = True) -> Parcel:
+    data = dict(_only(data, PARCEL_FIELDS))
+    _check_edit(user, parcel.township_id, check)
+    if geometry is not None:
+        data.update(geometry_fields(geometry))
+    if check and "township" in data:
+        require_township(user, data["township"].pk if data["township"] else None)
+    _check_unique_keys(data, exclude=parcel.pk)
+    parcel = model_update(obj=parcel, user=user, data=data)
+    return parcel_refresh(parcel=parcel)
+
+
+def _check_unique_keys(data: dict[str, Any], exclude: int | None = None) -> None:
+    errors = {}
+    for field, label in (("code", "宗地编号"), ("supervision_no", "电子监管号")):
+        value = data.get(field)
+        if value and Parcel.objects.filter(**{field: value}).exclude(pk=exclude).exists():
+            errors[field] = f"{label}“{value}”已存在"
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- holders, contracts, construction, buildings, 标准地 ------------------------------------------
+
+@transaction.atomic
+def holding_add(*, user: Any, parcel: Parcel, enterprise: Enterprise, role: str = HoldingRole.RIGHT_HOLDER,
+                data: dict[str, Any] | None = None, check: bool = True) -> Holding:
+    _check_edit(user, parcel.township_id, check)
+    existing = Holding.objects.filter(parcel=parcel, enterprise=enterprise, role=role, is_current=True).first()
+    if existing is not None:
+        return existing
+    holding = model_create(model=Holding, user=user, data={"parcel": parcel, "enterprise": enterprise, "role": role,
+                                                            **_only(data or {}, HOLDING_FIELDS)})
+    parcel_refresh(parcel=parcel)
+    return holding
+
+
+@transaction.atomic
+def holding_end(*, user: Any, holding: Holding, end: date | None = None, check: bool = True) -> Holding:
+    _check_edit(user, holding.parcel.township_id, check)
+    model_update(obj=holding, user=user, data={"is_current": False, "end": end or timezone.localdate()})
+    parcel_refresh(parcel=holding.parcel)
+    return holding
+
+
+@transaction.atomic
+def contract_create(*, user: Any, parcel: Parcel, data: dict[str, Any], check: bool = True) -> SupplyContract:
+    _check_edit(user, parcel.township_id, check)
+    contract = model_create(model=SupplyContract, user=user, data={"parcel": parcel, **_only(data, CONTRACT_FIELDS)})
+    parcel_refresh(parcel=parcel)
+    return contract
+
+
+@transaction.atomic
+def contract_update(*, user: Any, contract: SupplyContract, data: dict[str, Any], check: bool = True
+                    ) -> SupplyContract:
+    _check_edit(user, contract.parcel.township_id, check)
+    contract = model_update(obj=contract, user=user, data=_only(data, CONTRACT_FIELDS))
+    parcel_refresh(parcel=contract.parcel)
+    return contract
+
+
+@transaction.atomic
+def construction_update(*, user: Any, parcel: Parcel, data: dict[str, Any], check: bool = True
+                        ) -> ConstructionFacts:
+    """Create or change the parcel's construction facts."""
+    _check_edit(user, parcel.township_id, check)
+    data = _only(data, CONSTRUCTION_FIELDS)
+    facts = ConstructionFacts.objects.filter(parcel=parcel).first()
+    if facts is None:
+        facts = model_create(model=ConstructionFacts, user=user, data={"parcel": parcel, **data})
+    else:
+        facts = model_update(obj=facts, user=user, data=data)
+    parcel_refresh(parcel=parcel)
+    return facts
+
+
+@transaction.atomic
+def standard_conditions_update(*, user: Any, parcel: Parcel, data: dict[str, Any], check: bool = True
+                               ) -> StandardLandConditions:
+    _check_edit(user, parcel.township_id, check)
+    data = _only(data, STANDARD_FIELDS)
+    conditions = StandardLandConditions.objects.filter(parcel=parcel).first()
+    if conditions is None:
+        return model_create(model=StandardLandConditions, user=user, data={"parcel": parcel, **data})
+    return model_update(obj=conditions, user=user, data=data)
+
+
+@transaction.atomic
+def building_create(*, user: Any, parcel: Parcel | None, geometry: dict[str, Any], data: dict[str, Any] | None = None,
+                    check: bool = True) -> Building:
+    """A building footprint; recording one marks the parcel's buildings as surveyed."""
+    _check_edit(user, parcel.township_id if parcel else None, check)
+    fields = geometry_fields(geometry)
+    building = model_create(model=Building, user=user, data={
+        "parcel": parcel, "geometry": fields["geometry"], "footprint_m2": fields["area_m2"],
+        "min_lon": fields["min_lon"], "min_lat": fields["min_lat"], "max_lon": fields["max_lon"],
+        "max_lat": fields["max_lat"], **(data or {}),
+    })
+    if parcel is not None and not parcel.buildings_surveyed:
+        before = snapshot(parcel)
+        parcel.buildings_surveyed = True
+        parcel.save(update_fields=["buildings_surveyed"])
+        record_change(obj=parcel, user=user, before=before, comment="导入建筑物轮廓，标记为已做建筑物调查")
+    return building
+
+
+@transaction.atomic
+def parcels_refresh_states(*, today: date | None = None) -> int:
+    """Daily: states that depend on the date (an agreed start passing) move on. Returns how many changed."""
+    from django.db.models import Q
+
+    today = today or timezone.localdate()
+    changed = 0
+    # only the states that the passing of time can change: an agreed start or a recorded date ahead
+    due = Parcel.objects.exclude(state_as_of=today).filter(
+        Q(state="not_due") | Q(state_as_of__isnull=True)
+        | Q(construction__actual_start__gt=today - timezone.timedelta(days=1)) & ~Q(state="under_construction")
+        | Q(construction__actual_completion__isnull=False) & ~Q(state="completed")
+    ).distinct()
+    for parcel in due.iterator(chunk_size=2000):
+        before = parcel.state
+        parcel_refresh(parcel=parcel, today=today)
+        changed += parcel.state != before
+    return changed

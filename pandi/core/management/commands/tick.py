@@ -34,7 +34,13 @@ def clear_expired_sessions(now) -> str:
     return f"清理过期会话 {deleted} 个"
 
 
-TASKS = [purge_login_failures, expire_api_tokens, clear_expired_sessions]
+def refresh_parcel_states(now) -> str:
+    from pandi.land.services import parcels_refresh_states
+
+    return f"更新宗地状态（约定开工日期已到等）{parcels_refresh_states()} 宗"
+
+
+TASKS = [purge_login_failures, expire_api_tokens, clear_expired_sessions, refresh_parcel_states]
 
 
 class Command(PandiCommand):
