@@ -22,6 +22,8 @@ class World:
     enterprise_a: Any
     enterprise_b: Any
     campaign: Any
+    parcel_a: Any = None
+    parcel_b: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -81,7 +83,29 @@ def make_world() -> World:
         "annual_lease_m2": Decimal("50000"), "district_list_min_mu": Decimal("20"),
         "township_list_min_mu": Decimal("5"),
     })
-    return World(orgs["A"], orgs["B"], orgs, users, enterprise_a, enterprise_b, campaign)
+    parcel_a = _parcel("A-001", orgs["A"], enterprise_a, 119.705, "甲公司厂区")
+    parcel_b = _parcel("B-001", orgs["B"], enterprise_b, 119.725, "乙公司厂区")
+    return World(orgs["A"], orgs["B"], orgs, users, enterprise_a, enterprise_b, campaign, parcel_a, parcel_b)
+
+
+def square(lon: float, lat: float, side_deg: float = 0.002) -> dict:
+    return {"type": "Polygon", "coordinates": [[[lon, lat], [lon + side_deg, lat], [lon + side_deg, lat + side_deg],
+                                                [lon, lat + side_deg], [lon, lat]]]}
+
+
+def _parcel(code: str, township: Any, enterprise: Any, lon: float, name: str) -> Any:
+    """A parcel (about 4 ha) inside `township`'s test square, held by `enterprise`, with a supply contract."""
+    from pandi.land import services as land
+
+    parcel = land.parcel_create(user=None, check=False, geometry=square(lon, 29.105),
+                                data={"code": code, "name": name, "township": township})
+    land.holding_add(user=None, check=False, parcel=parcel, enterprise=enterprise)
+    land.contract_create(user=None, check=False, parcel=parcel, data={
+        "supervision_no": f"330721{code.replace('-', '')}", "holder_name": enterprise.name,
+        "contract_date": date(2019, 1, 10), "agreed_start": date(2019, 7, 10), "price_wan": Decimal("800"),
+        "area_ha": Decimal("4.0")})
+    parcel.refresh_from_db()
+    return parcel
 
 
 @pytest.fixture
