@@ -1,0 +1,1 @@
+"""Parcel and building geometry importer (placeholder until written)."""

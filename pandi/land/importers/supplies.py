@@ -1,0 +1,1 @@
+"""Supply ledger importer (placeholder until written)."""
