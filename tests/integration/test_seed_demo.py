@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def run_seed() -> str:
     out = io.StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", "--skip-land", stdout=out)
     return out.getvalue()
 
 
@@ -42,3 +42,25 @@ def test_seed_is_idempotent_and_repairs_edits():
     OrgUnit.objects.filter(code="JSJ").update(name="改坏的名字")
     run_seed()
     assert OrgUnit.objects.get(code="JSJ").name == "金东区经济商务局"
+
+
+def test_demo_land_has_every_state_real_records_and_is_idempotent():
+    from pandi.accounts.models import OrgUnit
+    from pandi.demo.land import seed_land
+    from pandi.land.models import Building, Parcel, SupplyContract
+
+    run_seed()
+    orgs = {o.code: o for o in OrgUnit.objects.all()}
+    zones = {"330703001": 1, "330703106": 1}
+    stats = seed_land(orgs=orgs, zones=zones)
+    assert stats.parcels == Parcel.objects.count() > 80
+    assert stats.real_records > 0
+    real = SupplyContract.objects.filter(supervision_no__startswith="330721")
+    assert real.count() == stats.real_records
+    assert {"completed", "overdue", "under_construction"} <= set(Parcel.objects.values_list("state", flat=True))
+    assert Building.objects.exists() and Parcel.objects.filter(buildings_surveyed=True).exists()
+    # every parcel lies in the township it is filed under
+    assert set(Parcel.objects.values_list("township__code", flat=True)) == set(zones)
+    audit_rows = AuditEntry.objects.count()
+    seed_land(orgs=orgs, zones=zones)
+    assert AuditEntry.objects.count() == audit_rows

@@ -14,9 +14,12 @@ from pandi.demo.seed import DEMO_PASSWORD, seed_demo
 class Command(PandiCommand):
     help = "载入金东区演示数据（机构、每个角色的用户、当前盘地行动），可重复运行"
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--skip-land", action="store_true", help="只载入机构、用户和行动，不生成宗地")
+
+    def handle(self, *args, skip_land=False, **options):
         with audit_context("seed"):
-            result = seed_demo(progress=lambda msg: self.stdout.write(f"  · {msg}"))
+            result = seed_demo(progress=lambda msg: self.stdout.write(f"  · {msg}"), with_land=not skip_land)
         self.stdout.write(self.style.SUCCESS(
             f"演示数据就绪：{result.orgs} 个机构，{result.users} 个用户，当前行动“{result.campaign}”。"))
         self.stdout.write("")
