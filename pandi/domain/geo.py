@@ -4,6 +4,7 @@ CGCS2000 lon/lat (EPSG:4490; WGS84 agrees within centimetres)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
@@ -11,7 +12,7 @@ from typing import Any
 
 import shapely
 from pyproj import Transformer
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 GROUND_CRS = "EPSG:4549"
@@ -57,16 +58,19 @@ def bbox(geometry: dict[str, Any] | BaseGeometry) -> tuple[float, float, float, 
     return tuple(float(v) for v in geom.bounds)  # type: ignore[return-value]
 
 
+def as_geojson(geom: BaseGeometry) -> dict[str, Any]:
+    """GeoJSON dict with lists (as it comes back from the database), not shapely's tuples."""
+    return json.loads(shapely.to_geojson(geom))
+
+
 def simplified(geometry: dict[str, Any], tolerance_deg: float = 2e-5) -> dict[str, Any]:
     """A lighter copy for maps at small scales (2e-5° ≈ 2 m), topology preserved."""
-    geom = shape(geometry).simplify(tolerance_deg, preserve_topology=True)
-    return mapping(geom)
+    return as_geojson(shape(geometry).simplify(tolerance_deg, preserve_topology=True))
 
 
 def rounded(geometry: dict[str, Any], digits: int = 7) -> dict[str, Any]:
     """Coordinates rounded to 1e-7° (≈ 1 cm) for storage."""
-    geom = shapely.set_precision(shape(geometry), 10 ** -digits)
-    return mapping(geom)
+    return as_geojson(shapely.set_precision(shape(geometry), 10 ** -digits))
 
 
 def representative_point(geometry: dict[str, Any]) -> tuple[float, float]:
@@ -100,3 +104,45 @@ class TownshipLocator:
             if area > best_area:
                 best, best_area = self.keys[int(i)], area
         return best
+
+
+def derive_many(geometries: list[dict[str, Any]], simplify_deg: float = 2e-5,
+                digits: int = 7) -> list[dict[str, Any]]:
+    """Everything the registry stores for many lon/lat (multi)polygons, vectorised: the rounded
+    geometry, a simplified copy, bbox, a representative point and the ground area (m²)."""
+    import numpy as np
+
+    geoms = np.array([shape(g) for g in geometries], dtype=object)
+    if len(geoms) == 0:
+        return []
+    geoms = shapely.set_precision(geoms, 10 ** -digits)
+    simple = shapely.simplify(geoms, simplify_deg, preserve_topology=True)
+    bounds = shapely.bounds(geoms)
+    points = shapely.point_on_surface(geoms)
+    px, py = shapely.get_x(points), shapely.get_y(points)
+    t = transformer(LONLAT_CRS, GROUND_CRS)
+    areas = shapely.area(shapely.transform(geoms, lambda xy: _stack(t.transform(xy[:, 0], xy[:, 1]))))
+    geo_json = shapely.to_geojson(geoms)
+    simple_json = shapely.to_geojson(simple)
+    return [
+        {"geometry": json.loads(g), "geometry_simple": json.loads(s), "min_lon": float(b[0]), "min_lat": float(b[1]),
+         "max_lon": float(b[2]), "max_lat": float(b[3]), "centroid_lon": float(x), "centroid_lat": float(y),
+         "area_m2": Decimal(str(round(float(a), 2)))}
+        for g, s, b, x, y, a in zip(geo_json, simple_json, bounds, px, py, areas, strict=True)
+    ]
+
+
+def locate_many(locator: TownshipLocator, geometries: list[dict[str, Any]]) -> list[Any]:
+    """TownshipLocator.locate for many geometries, using one STRtree bulk query."""
+    import numpy as np
+
+    if locator.tree is None or not geometries:
+        return [None] * len(geometries)
+    geoms = np.array([shape(g) for g in geometries], dtype=object)
+    pairs = locator.tree.query(geoms, predicate="intersects")
+    best: dict[int, tuple[float, Any]] = {}
+    for gi, ti in zip(pairs[0], pairs[1], strict=True):
+        inter = locator.geoms[int(ti)].intersection(geoms[int(gi)]).area
+        if inter > best.get(int(gi), (0.0, None))[0] or int(gi) not in best:
+            best[int(gi)] = (inter, locator.keys[int(ti)])
+    return [best.get(i, (0.0, None))[1] for i in range(len(geometries))]
