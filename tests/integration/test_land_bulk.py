@@ -24,15 +24,16 @@ def test_bulk_save_creates_locates_and_audits(world):
 
 
 def test_bulk_save_matches_single_service_area(world):
-    created, _ = land.parcels_bulk_save(user=None, check=False, new=[{"code": "N-X", "geometry": square(119.705, 29.105)}],
-                                        changed=[])
+    new = [{"code": "N-X", "geometry": square(119.705, 29.105)}]
+    created, _ = land.parcels_bulk_save(user=None, check=False, new=new, changed=[])
     assert created[0].area_m2 == world.parcel_a.area_m2
     assert created[0].geometry == world.parcel_a.geometry
 
 
 def test_bulk_save_updates_with_before_and_after(world):
     p = Parcel.objects.get(pk=world.parcel_a.pk)
-    land.parcels_bulk_save(user=world.users["nr"], new=[], changed=[(p, {"name": "新名", "geometry": square(119.705, 29.105, 0.003)})])
+    change = {"name": "新名", "geometry": square(119.705, 29.105, 0.003)}
+    land.parcels_bulk_save(user=world.users["nr"], new=[], changed=[(p, change)])
     p.refresh_from_db()
     assert p.name == "新名" and p.area_m2 > Decimal("90000")
     entry = AuditEntry.objects.filter(content_type__model="parcel", object_id=str(p.pk)).first()
