@@ -31,6 +31,7 @@ class Route:
     public: bool = False  # reachable without logging in
     api: bool = False
     data: Callable[[Any], dict[str, Any]] = field(default=lambda w: {})
+    query: Callable[[Any], str] = field(default=lambda w: "")  # appended to the URL after "?"
 
 
 ROUTES: list[Route] = []  # filled below from every routes_*.py module

@@ -33,8 +33,15 @@ def test_every_url_is_in_the_permission_matrix():
 
 def _request(client, route, world):
     url = reverse(route.name, kwargs=route.kwargs(world))
+    query = route.query(world)
+    if query:
+        url = f"{url}?{query}"
     if route.method == "POST":
         return client.post(url, route.data(world))
+    if route.method == "PATCH":
+        import json
+
+        return client.patch(url, json.dumps(route.data(world)), content_type="application/json")
     return client.get(url)
 
 
@@ -58,7 +65,7 @@ def _expected(route, username: str) -> set[int]:
         return {404}
     if username not in route.allowed:
         return {403}
-    return {200, 302} if route.method == "POST" else {200}
+    return {200, 302} if route.method in ("POST", "PATCH") else {200}
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if not r.public], ids=lambda r: r.name)
