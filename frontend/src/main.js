@@ -3,9 +3,12 @@
 import htmx from "htmx.org";
 import "bootstrap/js/dist/dropdown";
 import "bootstrap/js/dist/collapse";
-import { mountIslands } from "./islands.js";
+import { mountIslands, registerIsland } from "./islands.js";
+import { mountMap } from "./map.js";
 
 window.htmx = htmx;
+
+registerIsland("map", mountMap);
 
 // CSRF for every HTMX request: Django reads the token from the X-CSRFToken header.
 document.body.addEventListener("htmx:configRequest", (event) => {

@@ -32,6 +32,12 @@ SECTIONS: tuple[NavSection, ...] = (
         NavItem("首页", "core:home"),
         NavItem("盘地行动", "supervision:campaign_list"),
     )),
+    NavSection("土地台账与挂图", (
+        NavItem("宗地", "land:parcel_list"),
+        NavItem("企业", "land:enterprise_list"),
+        NavItem("地图（挂图作战）", "land:map"),
+        NavItem("数据导入", "land:import_list", Perm.IMPORT_LAND),
+    )),
     NavSection("系统管理", (
         NavItem("组织机构", "accounts:org_list"),
         NavItem("用户与岗位", "accounts:user_list", Perm.VIEW_USERS),

@@ -6,6 +6,8 @@ says how it relates to townships and enterprises with two class attributes:
     scope_township_path   -- lookup to the township OrgUnit id (e.g. "township", "parcel__township")
     scope_enterprise_path -- lookup to the enterprise id (e.g. "enterprise", "holdings__enterprise")
     scope_public          -- True for reference data every signed-in user may read
+    scope_multivalued     -- True when a scope lookup crosses a to-many relation (rows would repeat);
+                             "enterprise" when only the enterprise lookup does
 
 A user whose memberships give district scope sees everything; a township officer sees rows whose
 township is theirs; an enterprise user sees rows of their enterprise; anyone else sees nothing.
@@ -92,7 +94,8 @@ class ScopedQuerySet(models.QuerySet):
         if q is None:
             return self.all()
         qs = self.filter(q)
-        if getattr(self.model, "scope_multivalued", False):
+        multivalued = getattr(self.model, "scope_multivalued", False)
+        if multivalued is True or (multivalued == "enterprise" and access.scope.enterprise_ids):
             qs = qs.distinct()
         return qs
 

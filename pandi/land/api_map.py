@@ -1,5 +1,40 @@
-"""Map data for the Leaflet island: parcels by bounding box, simplified by zoom, scoped."""
+"""Map data for the Leaflet island: parcels by bounding box (polygons when zoomed in, a grid of
+counts by state when zoomed out), township boundaries and a search — all scoped with visible_to,
+all from values() queries, never the whole table."""
 
-from ninja import Router
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from .selectors import FEATURE_CAP, FEATURE_MIN_ZOOM, map_parcels, map_search, map_townships, parse_bbox
 
 router = Router(tags=["地图数据"])
+
+
+@router.get("/parcels", url_name="map_parcels", summary="视野内的宗地（按缩放级别返回边界或聚合格网）",
+            description=(
+                f"`bbox=最小经度,最小纬度,最大经度,最大纬度`（CGCS2000/WGS84）。缩放级别 ≥ {FEATURE_MIN_ZOOM} 时返回"
+                f"简化边界（GeoJSON FeatureCollection，`mode=features`），最多 {FEATURE_CAP} 宗，超出时 "
+                "`truncated=true`；低于该级别时返回按格网聚合的宗数与各状态宗数（`mode=clusters`）。"
+                "可按乡镇（街道）编号 `township` 与状态 `state`（逗号分隔）筛选。只含当前用户可见的宗地。"))
+def parcels(request: HttpRequest, bbox: str | None = None, zoom: int = Query(12, ge=0, le=22),
+            township: str | None = None, state: str | None = None) -> dict[str, Any]:
+    try:
+        box = parse_bbox(bbox)
+    except ValueError as exc:
+        raise ValidationError({"bbox": [str(exc)]}) from exc
+    return map_parcels(user=request.user, bbox=box, zoom=zoom, township=township, state=state)
+
+
+@router.get("/townships", url_name="map_townships", summary="乡镇（街道）边界（按数据范围）")
+def townships(request: HttpRequest) -> dict[str, Any]:
+    return map_townships(user=request.user)
+
+
+@router.get("/search", url_name="map_search", summary="按宗地编号、电子监管号、名称或权利人查找宗地（含范围框）")
+def search(request: HttpRequest, q: str = "", limit: int = Query(20, ge=1, le=50)) -> dict[str, Any]:
+    return {"results": map_search(user=request.user, q=q, limit=limit)}

@@ -155,7 +155,7 @@ class Parcel(models.Model):
 
     scope_township_path = "township"
     scope_enterprise_path = "holdings__enterprise"
-    scope_multivalued = True
+    scope_multivalued = "enterprise"
     objects = ScopedManager()
     audit_exclude = ("state", "geometry_simple", "min_lon", "min_lat", "max_lon", "max_lat", "centroid_lon",
                      "centroid_lat", "holder_names", "created_at", "updated_at", "state_as_of", "import_batch")
@@ -274,7 +274,7 @@ class SupplyContract(models.Model):
 
     scope_township_path = "parcel__township"
     scope_enterprise_path = "parcel__holdings__enterprise"
-    scope_multivalued = True
+    scope_multivalued = "enterprise"
     objects = ScopedManager()
     audit_exclude = ("created_at", "updated_at", "import_batch")
 
@@ -341,7 +341,7 @@ class ConstructionFacts(models.Model):
 
     scope_township_path = "parcel__township"
     scope_enterprise_path = "parcel__holdings__enterprise"
-    scope_multivalued = True
+    scope_multivalued = "enterprise"
     objects = ScopedManager()
     audit_exclude = ("updated_at",)
 
@@ -387,7 +387,7 @@ class Building(models.Model):
 
     scope_township_path = "parcel__township"
     scope_enterprise_path = "parcel__holdings__enterprise"
-    scope_multivalued = True
+    scope_multivalued = "enterprise"
     objects = ScopedManager()
     audit_exclude = ("geometry", "min_lon", "min_lat", "max_lon", "max_lat", "created_at", "import_batch")
 
@@ -432,7 +432,7 @@ class StandardLandConditions(models.Model):
 
     scope_township_path = "parcel__township"
     scope_enterprise_path = "parcel__holdings__enterprise"
-    scope_multivalued = True
+    scope_multivalued = "enterprise"
     objects = ScopedManager()
     audit_exclude = ("updated_at",)
 

@@ -145,7 +145,7 @@ def parcel_refresh(*, parcel: Parcel, today: date | None = None) -> Parcel:
     today = today or timezone.localdate()
     first = parcel.contracts.exclude(contract_date=None).order_by("contract_date").first()
     names = list(Enterprise.objects.filter(holdings__parcel=parcel, holdings__is_current=True)
-                 .order_by("holdings__role", "name").values_list("name", flat=True).distinct())
+                 .order_by("-holdings__role", "name").values_list("name", flat=True).distinct())  # 使用权人 first
     updates = {
         "state": construction_state(supply_facts(parcel), today).value,
         "state_as_of": today,

@@ -89,6 +89,27 @@ def test_permission_matrix(client, world, route):
     assert not wrong, f"{route.name}: " + "; ".join(wrong)
 
 
+def _readable_text(response) -> str:
+    """What a person would read in the response: HTML/JSON text, or the cells of an Excel file.
+    Other binary downloads (GeoPackage, zipped Shapefile) are checked by the export tests."""
+    import io
+    import json
+
+    content_type = response.get("Content-Type", "")
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if "spreadsheetml" in content_type:
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(content), read_only=True)
+        return "\n".join(str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row
+                         if c is not None)
+    if content_type.startswith(("application/json", "application/geo+json")):
+        return json.dumps(json.loads(content), ensure_ascii=False)
+    if content_type.startswith("text/"):
+        return content.decode()
+    return ""
+
+
 LEAK_USERS = ("town_a", "ent_a")
 LEAK_ROUTES = [r for r in ROUTES if r.method == "GET" and not r.public
                and any(u in r.visible and u in r.allowed for u in LEAK_USERS)]
@@ -98,16 +119,12 @@ LEAK_ROUTES = [r for r in ROUTES if r.method == "GET" and not r.public
 def test_nothing_of_township_b_leaks(client, world, route):
     """A township-A user (and an enterprise-A user) never sees township B's name, its enterprise
     or its officer anywhere."""
-    import json
-
     for username in LEAK_USERS:
         if username not in route.visible or username not in route.allowed:
             continue
         client.force_login(world.users[username])
         response = _request(client, route, world)
         assert response.status_code == 200
-        body = response.content.decode()
-        if response.get("Content-Type", "").startswith("application/json"):
-            body = json.dumps(json.loads(body), ensure_ascii=False)
+        body = _readable_text(response)
         for secret in ("东孝街道", "乙公司", "town_b", str(world.township_b.code)):
             assert secret not in body, f"{route.name} shows {secret!r} to {username}"

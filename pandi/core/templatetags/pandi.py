@@ -61,3 +61,43 @@ def days_left(days: int) -> str:
 @register.simple_tag
 def badge(text: str, tone: str = "secondary") -> str:
     return format_html('<span class="badge text-bg-{}">{}</span>', tone, text)
+
+
+@register.filter
+def mu(value: Any) -> str:
+    """Square metres shown in 亩 (m² × 15 / 10 000), two decimals: 43117.5 -> 64.68."""
+    from pandi.domain.units import m2_to_mu, round2
+
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{round2(m2_to_mu(Decimal(str(value)))):,.2f}"
+    except Exception:
+        return str(value)
+
+
+@register.filter
+def state_colour(state: str) -> str:
+    """The map colour of a parcel state (pandi.domain.construction.STATE_COLOURS)."""
+    from pandi.domain.construction import STATE_COLOURS, ConstructionState
+
+    try:
+        return STATE_COLOURS[ConstructionState(state)]
+    except ValueError:
+        return "#6b7280"
+
+
+@register.simple_tag
+def state_badge(state: str, label: str = "") -> str:
+    """A parcel state as a badge with its map colour."""
+    from pandi.domain.construction import STATE_LABELS, ConstructionState
+
+    if not label:
+        try:
+            label = STATE_LABELS[ConstructionState(state)]
+        except ValueError:
+            label = state or "—"
+    return format_html(
+        '<span class="pd-state" data-state="{}" style="display:inline-flex;align-items:center;gap:.35em;'
+        'white-space:nowrap"><span style="display:inline-block;width:.75em;height:.75em;border-radius:50%;'
+        'background:{}" aria-hidden="true"></span>{}</span>', state, state_colour(state), label)

@@ -45,6 +45,11 @@ class _Rollback(Exception):
     pass
 
 
+class AbortImport(Exception):
+    """Raised by an importer's `apply` when a row cannot be written after all (record the error on
+    the context first): the whole file is rolled back and the batch says so."""
+
+
 @dataclass
 class ImportContext:
     """What an importer gets, and where it reports. Importers call `error`/`warning` while
@@ -123,40 +128,55 @@ def run_import(*, kind: str, user: Any, file_name: str, data: bytes, dry_run: bo
                         valid_only=valid_only, progress=progress, options=options or {})
     source = "import" if current_audit_context().source in ("web", "api", "system") else current_audit_context().source
     started = timezone.now()
+    # the batch exists from the start, so written records can point at it (a dry run's do not survive)
+    ctx.batch = ImportBatch.objects.create(
+        kind=kind, file_name=file_name[:255], file_sha256=sha256(data), file_size=len(data),
+        user=user if getattr(user, "is_authenticated", False) else None, source=source,
+        status=ImportStatus.DRY_RUN if dry_run else ImportStatus.FAILED, valid_rows_only=valid_only,
+    )
     rows = validate(ctx)
     bad_rows = ctx.rows_with_errors()
     if "total" not in ctx.counts:  # importers may count rows themselves (e.g. before filtering)
         ctx.counts["total"] = len(rows) + ctx.counts.get("skipped", 0)
-    ctx.counts["errors"] = len(ctx.errors)
-    ctx.counts["warnings"] = len(ctx.warnings)
     blocked = bool(ctx.errors) and not valid_only
+    aborted = False
     if not blocked:
         to_write = [r for r in rows if getattr(r, "row", None) not in bad_rows] if ctx.errors else rows
         ctx.counts["invalid_rows"] = len(rows) - len(to_write)
+        errors_before = len(ctx.errors)
         try:
             with audit_context("import" if source != "seed" else "seed"), transaction.atomic():
                 apply(ctx, to_write)
+                if len(ctx.errors) > errors_before and not valid_only:
+                    raise AbortImport
                 if dry_run:
                     raise _Rollback
         except _Rollback:
             pass
+        except AbortImport:
+            aborted = True
+            ctx.notes.append("写入时发现错误，已全部撤销，未写入任何数据")
+            for key in ("created", "updated", "unchanged"):
+                ctx.counts.pop(key, None)
+    ctx.counts["errors"] = len(ctx.errors)
+    ctx.counts["warnings"] = len(ctx.warnings)
     if dry_run:
         status = ImportStatus.DRY_RUN
-    elif blocked:
+    elif blocked or aborted:
         status = ImportStatus.FAILED
     elif ctx.errors:
         status = ImportStatus.PARTIAL
     else:
         status = ImportStatus.DONE
-    ctx.batch = ImportBatch.objects.create(
-        kind=kind, file_name=file_name[:255], file_sha256=sha256(data), file_size=len(data),
-        user=user if getattr(user, "is_authenticated", False) else None, source=source,
-        finished_at=timezone.now(), status=status, valid_rows_only=valid_only, crs=ctx.crs[:50],
-        encoding=ctx.encoding[:20],
-        counts={**dict(ctx.counts), "skipped_reasons": dict(ctx.skipped_reasons),
-                "seconds": round((timezone.now() - started).total_seconds(), 2)},
-        issues=[i.as_dict() for i in ctx.issues[:MAX_STORED_ISSUES]],
-        notes="\n".join(ctx.notes),
-    )
+    batch = ctx.batch
+    batch.finished_at = timezone.now()
+    batch.status = status
+    batch.crs = ctx.crs[:50]
+    batch.encoding = ctx.encoding[:20]
+    batch.counts = {**dict(ctx.counts), "skipped_reasons": dict(ctx.skipped_reasons),
+                    "seconds": round((timezone.now() - started).total_seconds(), 2)}
+    batch.issues = [i.as_dict() for i in ctx.issues[:MAX_STORED_ISSUES]]
+    batch.notes = "\n".join(ctx.notes)
+    batch.save()
     return ctx
 
