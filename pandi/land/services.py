@@ -359,6 +359,26 @@ def _locate(datas: list[dict[str, Any]]) -> None:
         d["township"] = township
 
 
+# Foreign keys are checked once per batch (_check_townships) instead of one SELECT per row, and the
+# derived JSON geometry is produced by our own code; everything else is validated row by row.
+BULK_CLEAN_EXCLUDE = ["township", "import_batch", "geometry", "geometry_simple"]
+
+
+def _check_townships(datas: list[dict[str, Any]]) -> None:
+    from pandi.accounts.models import OrgUnit
+
+    ids = {d["township"].pk for d in datas if d.get("township") is not None}
+    known = set(OrgUnit.objects.townships().filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    if ids - known:
+        raise ValidationError({"township": f"乡镇（街道）编号 {sorted(ids - known)} 不存在或不是乡镇（街道）"})
+
+
+def _check_parcel_constraints(p: Parcel) -> None:
+    """The model's check constraint that bulk_create would otherwise only meet in the database."""
+    if not p.code and not p.supervision_no:
+        raise ValidationError({"code": "宗地编号和电子监管号至少填写一个"})
+
+
 @transaction.atomic
 def parcels_bulk_save(*, user: Any, new: list[dict[str, Any]], changed: list[tuple[Parcel, dict[str, Any]]],
                       check: bool = True) -> tuple[list[Parcel], list[Parcel]]:
@@ -377,8 +397,10 @@ def parcels_bulk_save(*, user: Any, new: list[dict[str, Any]], changed: list[tup
     _bulk_check_keys(new, changed)
     today = timezone.localdate()
     created = [Parcel(**d, state_as_of=today) for d in new]
+    _check_townships([*new, *(d for _, d in changed)])
     for p in created:
-        p.full_clean(validate_unique=False, validate_constraints=False)
+        p.full_clean(exclude=BULK_CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False)
+        _check_parcel_constraints(p)
     befores = []
     fields: set[str] = set()
     for p, d in changed:
@@ -386,7 +408,8 @@ def parcels_bulk_save(*, user: Any, new: list[dict[str, Any]], changed: list[tup
         for k, v in d.items():
             setattr(p, k, v)
             fields.add(k)
-        p.full_clean(validate_unique=False, validate_constraints=False)
+        p.full_clean(exclude=BULK_CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False)
+        _check_parcel_constraints(p)
     Parcel.objects.bulk_create(created, batch_size=BULK)
     if changed:
         Parcel.objects.bulk_update([p for p, _ in changed], sorted(fields | {"updated_at"}), batch_size=BULK)
@@ -419,7 +442,8 @@ def buildings_bulk_create(*, user: Any, rows: list[tuple[Parcel | None, dict[str
         b = Building(parcel=parcel, geometry=derived["geometry"], footprint_m2=derived["area_m2"],
                      min_lon=derived["min_lon"], min_lat=derived["min_lat"], max_lon=derived["max_lon"],
                      max_lat=derived["max_lat"], **data)
-        b.full_clean(validate_unique=False, validate_constraints=False)
+        b.full_clean(exclude=["parcel", "import_batch", "geometry"], validate_unique=False,
+                     validate_constraints=False)  # the parcel comes from the database, the geometry from derive_many
         buildings.append(b)
     Building.objects.bulk_create(buildings, batch_size=BULK)
     record_changes_bulk(objs=buildings, user=user, befores=[None] * len(buildings))
