@@ -64,8 +64,9 @@ def as_geojson(geom: BaseGeometry) -> dict[str, Any]:
 
 
 def simplified(geometry: dict[str, Any], tolerance_deg: float = 2e-5) -> dict[str, Any]:
-    """A lighter copy for maps at small scales (2e-5° ≈ 2 m), topology preserved."""
-    return as_geojson(shape(geometry).simplify(tolerance_deg, preserve_topology=True))
+    """A lighter copy for maps (2e-5° ≈ 2 m, coordinates to 1e-6° ≈ 0.1 m), topology preserved."""
+    simple = shape(geometry).simplify(tolerance_deg, preserve_topology=True)
+    return as_geojson(shapely.set_precision(simple, 1e-6))
 
 
 def rounded(geometry: dict[str, Any], digits: int = 7) -> dict[str, Any]:
@@ -116,7 +117,7 @@ def derive_many(geometries: list[dict[str, Any]], simplify_deg: float = 2e-5,
     if len(geoms) == 0:
         return []
     geoms = shapely.set_precision(geoms, 10 ** -digits)
-    simple = shapely.simplify(geoms, simplify_deg, preserve_topology=True)
+    simple = shapely.set_precision(shapely.simplify(geoms, simplify_deg, preserve_topology=True), 1e-6)
     bounds = shapely.bounds(geoms)
     points = shapely.point_on_surface(geoms)
     px, py = shapely.get_x(points), shapely.get_y(points)

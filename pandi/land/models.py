@@ -173,6 +173,8 @@ class Parcel(models.Model):
         indexes = [
             models.Index(fields=["min_lon", "max_lon", "min_lat", "max_lat"], name="parcel_bbox_idx"),
             models.Index(fields=["township", "state"], name="parcel_township_state_idx"),
+            # covering index for the map's cluster grid (centroid in view, grouped by state)
+            models.Index(fields=["centroid_lon", "centroid_lat", "state", "area_m2"], name="parcel_centroid_idx"),
         ]
 
     def __str__(self) -> str:

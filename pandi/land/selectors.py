@@ -387,10 +387,20 @@ def _in_bbox(qs: QuerySet[Parcel], bbox: tuple[float, float, float, float] | Non
 def map_parcels(*, user: Any, bbox: tuple[float, float, float, float] | None, zoom: int,
                 township: Any = None, state: str | None = None, cap: int = FEATURE_CAP) -> dict[str, Any]:
     """Map data for a view: polygons (zoom ≥ 15, capped) or a grid of counts by state (below)."""
-    qs = _in_bbox(_map_base(user=user, township=township, state=state), bbox)
+    base = _map_base(user=user, township=township, state=state)
     if zoom >= FEATURE_MIN_ZOOM:
-        return _map_features(qs, cap)
-    return _map_clusters(qs, bbox, zoom)
+        return _map_features(_in_bbox(base, bbox), cap)
+    return _map_clusters(_centroid_in_bbox(base, bbox), bbox, zoom)
+
+
+def _centroid_in_bbox(qs: QuerySet[Parcel], bbox: tuple[float, float, float, float] | None) -> QuerySet[Parcel]:
+    """Parcels whose representative point lies in `bbox` — what a cluster counts; served by the
+    covering index on (centroid_lon, centroid_lat, state, area_m2)."""
+    if bbox is None:
+        return qs.filter(centroid_lon__isnull=False)
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return qs.filter(centroid_lon__gte=min_lon, centroid_lon__lte=max_lon, centroid_lat__gte=min_lat,
+                     centroid_lat__lte=max_lat)
 
 
 def _mu(m2: Any) -> float | None:
