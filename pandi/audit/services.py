@@ -170,7 +170,10 @@ def record_event(*, obj: models.Model, user: Any, event: str, comment: str = "")
 
 def record_changes_bulk(*, objs: list[models.Model], user: Any, befores: list[Snapshot | None],
                         comment: str = "", batch_size: int = 2000) -> int:
-    """`record_change` for many records at once (imports): one INSERT per batch. Returns rows written."""
+    """`record_change` for many records at once (imports): one INSERT per batch. Returns rows written.
+
+    A created record's entry keeps its values once, in `changes` (label, display value), not again
+    in `after`: imports create hundreds of thousands of them."""
     ctx = current_audit_context()
     actor = _actor_fields(user)
     entries: list[AuditEntry] = []
@@ -188,8 +191,33 @@ def record_changes_bulk(*, objs: list[models.Model], user: Any, befores: list[Sn
             **actor, source=ctx.source, request_id=ctx.request_id, ip=ctx.ip,
             action=AuditAction.CREATE if before is None else AuditAction.UPDATE, content_type=content_types[model],
             object_id=str(obj.pk), object_repr=str(obj)[:255], before=before.values if before else None,
-            after=after.values, changes=changes, comment=comment, township_ref=township_ref,
-            enterprise_ref=enterprise_ref,
+            after=after.values if before is not None else None, changes=changes, comment=comment,
+            township_ref=township_ref, enterprise_ref=enterprise_ref,
+        ))
+    AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
+    return len(entries)
+
+
+def record_field_change_bulk(*, objs: list[models.Model], user: Any, field: str, old: Any, new: Any,
+                             comment: str = "", batch_size: int = 2000) -> int:
+    """One field set to the same value on many records (e.g. parcels marked surveyed by a building
+    import): each record gets an entry with that field's before and after."""
+    if not objs:
+        return 0
+    ctx = current_audit_context()
+    actor = _actor_fields(user)
+    f = type(objs[0])._meta.get_field(field)
+    change = {"field": field, "label": str(f.verbose_name), "old": _display(objs[0], f, old),
+              "new": _display(objs[0], f, new)}
+    content_type = ContentType.objects.get_for_model(objs[0], for_concrete_model=False)
+    entries = []
+    for obj in objs:
+        township_ref, enterprise_ref = _scope_refs(obj)
+        entries.append(AuditEntry(
+            **actor, source=ctx.source, request_id=ctx.request_id, ip=ctx.ip, action=AuditAction.UPDATE,
+            content_type=content_type, object_id=str(obj.pk), object_repr=str(obj)[:255],
+            before={field: _json_value(old)}, after={field: _json_value(new)}, changes=[change], comment=comment,
+            township_ref=township_ref, enterprise_ref=enterprise_ref,
         ))
     AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
     return len(entries)

@@ -425,7 +425,7 @@ def buildings_bulk_create(*, user: Any, rows: list[tuple[Parcel | None, dict[str
                           check: bool = True) -> list[Building]:
     """Create many footprints: rows of (parcel or None, GeoJSON geometry, other fields). Parcels
     that receive footprints are marked surveyed (audited)."""
-    from pandi.audit.services import record_changes_bulk
+    from pandi.audit.services import record_changes_bulk, record_field_change_bulk
     from pandi.domain.geo import derive_many
 
     geoms = []
@@ -449,12 +449,11 @@ def buildings_bulk_create(*, user: Any, rows: list[tuple[Parcel | None, dict[str
     record_changes_bulk(objs=buildings, user=user, befores=[None] * len(buildings))
     to_mark = {p.pk: p for p, _, _ in rows if p is not None and not p.buildings_surveyed}
     if to_mark:
-        befores = [snapshot(p) for p in to_mark.values()]
         for p in to_mark.values():
             p.buildings_surveyed = True
         ids = list(to_mark)
         for i in range(0, len(ids), BULK):
             Parcel.objects.filter(pk__in=ids[i:i + BULK]).update(buildings_surveyed=True)
-        record_changes_bulk(objs=list(to_mark.values()), user=user, befores=befores,
-                            comment="导入建筑物轮廓，标记为已做建筑物调查")
+        record_field_change_bulk(objs=list(to_mark.values()), user=user, field="buildings_surveyed", old=False,
+                                 new=True, comment="导入建筑物轮廓，标记为已做建筑物调查")
     return buildings
