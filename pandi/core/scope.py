@@ -6,6 +6,8 @@ says how it relates to townships and enterprises with two class attributes:
     scope_township_path   -- lookup to the township OrgUnit id (e.g. "township", "parcel__township")
     scope_enterprise_path -- lookup to the enterprise id (e.g. "enterprise", "holdings__enterprise")
     scope_public          -- True for reference data every signed-in user may read
+    scope_enterprise_extra -- more conditions on the same join as the enterprise lookup
+                             (e.g. {"holdings__is_current": True})
     scope_multivalued     -- True when a scope lookup crosses a to-many relation (rows would repeat);
                              "enterprise" when only the enterprise lookup does
 
@@ -78,7 +80,9 @@ def scope_q(model: type[models.Model], scope: Scope) -> Q | None:
     if township_path and scope.township_ids:
         q |= Q(**{f"{township_path}__in": sorted(scope.township_ids)})
     if enterprise_path and scope.enterprise_ids:
-        q |= Q(**{f"{enterprise_path}__in": sorted(scope.enterprise_ids)})
+        # e.g. only current holdings: a former holder no longer sees the parcel
+        extra = getattr(model, "scope_enterprise_extra", {})
+        q |= Q(**{f"{enterprise_path}__in": sorted(scope.enterprise_ids)}, **extra)
     return q
 
 

@@ -155,6 +155,7 @@ class Parcel(models.Model):
 
     scope_township_path = "township"
     scope_enterprise_path = "holdings__enterprise"
+    scope_enterprise_extra = {"holdings__is_current": True}
     scope_multivalued = "enterprise"
     objects = ScopedManager()
     audit_exclude = ("state", "geometry_simple", "min_lon", "min_lat", "max_lon", "max_lat", "centroid_lon",
@@ -276,6 +277,7 @@ class SupplyContract(models.Model):
 
     scope_township_path = "parcel__township"
     scope_enterprise_path = "parcel__holdings__enterprise"
+    scope_enterprise_extra = {"parcel__holdings__is_current": True}
     scope_multivalued = "enterprise"
     objects = ScopedManager()
     audit_exclude = ("created_at", "updated_at", "import_batch")
@@ -343,6 +345,7 @@ class ConstructionFacts(models.Model):
 
     scope_township_path = "parcel__township"
     scope_enterprise_path = "parcel__holdings__enterprise"
+    scope_enterprise_extra = {"parcel__holdings__is_current": True}
     scope_multivalued = "enterprise"
     objects = ScopedManager()
     audit_exclude = ("updated_at",)
@@ -389,6 +392,7 @@ class Building(models.Model):
 
     scope_township_path = "parcel__township"
     scope_enterprise_path = "parcel__holdings__enterprise"
+    scope_enterprise_extra = {"parcel__holdings__is_current": True}
     scope_multivalued = "enterprise"
     objects = ScopedManager()
     audit_exclude = ("geometry", "min_lon", "min_lat", "max_lon", "max_lat", "created_at", "import_batch")
@@ -434,6 +438,7 @@ class StandardLandConditions(models.Model):
 
     scope_township_path = "parcel__township"
     scope_enterprise_path = "parcel__holdings__enterprise"
+    scope_enterprise_extra = {"parcel__holdings__is_current": True}
     scope_multivalued = "enterprise"
     objects = ScopedManager()
     audit_exclude = ("updated_at",)

@@ -127,7 +127,10 @@ def geometry_fields(geometry: dict[str, Any]) -> dict[str, Any]:
 
 
 def supply_facts(parcel: Parcel) -> SupplyFacts:
-    contract = parcel.contracts.order_by("-contract_date", "-id").first()
+    from django.db.models import F
+
+    # the latest contract; undated ones last on every database
+    contract = parcel.contracts.order_by(F("contract_date").desc(nulls_last=True), "-id").first()
     construction = ConstructionFacts.objects.filter(parcel=parcel).first()
     return SupplyFacts(
         has_contract=contract is not None,

@@ -53,3 +53,21 @@ def test_bulk_buildings_mark_parcels_surveyed(world):
     buildings = land.buildings_bulk_create(user=world.users["nr"], rows=rows)
     assert Building.objects.filter(parcel=world.parcel_a).count() == 3 == len(buildings)
     assert Parcel.objects.get(pk=world.parcel_a.pk).buildings_surveyed
+
+
+def test_engine_rolls_back_and_reports_when_a_service_refuses_a_row(world, monkeypatch):
+    from pandi.land.importers import common
+
+    common._load_importers()
+    validate, _ = common.IMPORTERS["supplies"]
+
+    def refusing_apply(ctx, rows):
+        land.parcel_create(user=None, check=False, data={"code": "WRITTEN-THEN-UNDONE"})
+        raise ValidationError({"code": "模拟的服务拒绝"})
+
+    monkeypatch.setitem(common.IMPORTERS, "supplies", (validate, refusing_apply))
+    data = "宗地编号,土地使用权人,面积(平方米),土地用途\nR-1,甲公司,1000,工业用地\n".encode()
+    ctx = common.run_import(kind="supplies", user=world.users["nr"], file_name="r.csv", data=data)
+    assert ctx.batch.status == "failed"
+    assert any("模拟的服务拒绝" in i.message for i in ctx.errors)
+    assert not Parcel.objects.filter(code="WRITTEN-THEN-UNDONE").exists()

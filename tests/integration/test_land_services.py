@@ -81,3 +81,10 @@ def test_daily_refresh_moves_not_due_parcels(world):
     assert Parcel.objects.get(pk=p.pk).state == "not_due"
     assert land.parcels_refresh_states(today=date(2020, 1, 1)) >= 1
     assert Parcel.objects.get(pk=p.pk).state == "overdue"
+
+
+def test_undated_contract_does_not_decide_the_state(world):
+    # a later record without dates must not hide the dated one, on SQLite and PostgreSQL alike
+    land.contract_create(user=world.users["nr"], parcel=world.parcel_a, data={"holder_name": "甲公司"})
+    p = land.parcel_refresh(parcel=Parcel.objects.get(pk=world.parcel_a.pk), today=date(2019, 7, 11))
+    assert p.state == "overdue"

@@ -55,3 +55,15 @@ def test_inactive_user_sees_nothing(world):
     account = world.users["lead"]
     account.is_active = False
     assert not OrgUnit.objects.visible_to(account).exists()
+
+
+def test_former_holder_no_longer_sees_the_parcel(world):
+    from pandi.land import services as land
+    from pandi.land.models import Holding, Parcel, SupplyContract
+
+    assert Parcel.objects.visible_to(world.users["ent_a"]).count() == 1
+    holding = Holding.objects.get(parcel=world.parcel_a, enterprise=world.enterprise_a)
+    land.holding_end(user=world.users["lead"], holding=holding)
+    assert not Parcel.objects.visible_to(world.users["ent_a"]).exists()
+    assert not SupplyContract.objects.visible_to(world.users["ent_a"]).exists()
+    assert Parcel.objects.visible_to(world.users["town_a"]).count() == 1

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -153,6 +154,12 @@ def run_import(*, kind: str, user: Any, file_name: str, data: bytes, dry_run: bo
                     raise _Rollback
         except _Rollback:
             pass
+        except ValidationError as exc:  # a service refused a row the checks let through
+            aborted = True
+            ctx.error(None, "", "", "写入时被拒绝：" + "；".join(exc.messages))
+            ctx.notes.append("写入时发现错误，已全部撤销，未写入任何数据")
+            for key in ("created", "updated", "unchanged"):
+                ctx.counts.pop(key, None)
         except AbortImport:
             aborted = True
             ctx.notes.append("写入时发现错误，已全部撤销，未写入任何数据")
