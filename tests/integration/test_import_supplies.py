@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "landchina-jinhua"
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "supplies"
-JINDONG = SHARED / "jindong_landchina_2012_2016.csv"
+JINDONG = Path(__file__).resolve().parents[1] / "data" / "landchina" / "jindong_landchina_2012_2016.csv"
 JINHUA = SHARED / "jinhua_landchina_2012_2016.csv"
 ZHEJIANG = SHARED / "zhejiang_industrial_landchina_2012_2016.csv"
 
@@ -77,14 +77,9 @@ def expected_district_split(rows: list[dict[str, str]]) -> Counter:
     return result
 
 
-def test_real_landchina_files_jindong_then_jinhua_then_zhejiang(world):
-    """One journey through the three real files (in one test: importing is the slow part).
-
-    金东 (196 rows): imports with zero errors, and again with nothing changed. 金华 (4,987 rows): the
-    district filter keeps exactly the rows the documented rule keeps (computed here from the CSV) —
-    the 196 金东 rows are already there, the city-supplied ones inside 金东区 are new. 浙江 (13,793
-    rows): a dry run filters every row and writes nothing."""
-    data = shared_file(JINDONG)
+def _import_jindong_twice(world):
+    """The real 金东 file (a copy in tests/data): imports with zero errors, and again with nothing changed."""
+    data = JINDONG.read_bytes()
     rows = csv_rows(JINDONG)
     expected = len({r["电子监管号"] for r in rows})  # one parcel per 电子监管号 (the file has no 宗地编号)
     parcels_before = Parcel.objects.count()
@@ -127,6 +122,21 @@ def test_real_landchina_files_jindong_then_jinhua_then_zhejiang(world):
     assert Parcel.objects.count() - parcels_before == expected
 
     # 金华: the district filter
+    return expected, parcels_before
+
+
+def test_real_jindong_file_imports_without_errors_and_reimports_unchanged(world):
+    _import_jindong_twice(world)
+
+
+def test_real_landchina_files_jindong_then_jinhua_then_zhejiang(world):
+    """One journey through the three real files (in one test: importing is the slow part).
+
+    金东 (196 rows): imports with zero errors, and again with nothing changed. 金华 (4,987 rows): the
+    district filter keeps exactly the rows the documented rule keeps (computed here from the CSV) —
+    the 196 金东 rows are already there, the city-supplied ones inside 金东区 are new. 浙江 (13,793
+    rows): a dry run filters every row and writes nothing."""
+    expected, parcels_before = _import_jindong_twice(world)
     jinhua_rows = csv_rows(JINHUA)
     split = expected_district_split(jinhua_rows)
     ctx = import_bytes(world, shared_file(JINHUA), JINHUA.name)
