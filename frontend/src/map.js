@@ -265,7 +265,8 @@ function mountFull(root, config) {
       dataLayer.addLayer(marker);
     }
     const total = data.count.toLocaleString("zh-CN");
-    setStatus(`视野内 ${total} 宗（聚合显示，放大到 ${FEATURE_MIN_ZOOM} 级查看地块边界）`);
+    if (data.dense) setStatus(`视野内 ${total} 宗，较密集，已聚合显示；继续放大查看地块边界`);
+    else setStatus(`视野内 ${total} 宗（聚合显示，放大到 ${FEATURE_MIN_ZOOM} 级查看地块边界）`);
   };
 
   let lastQuery = "";

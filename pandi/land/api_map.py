@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from .selectors import FEATURE_CAP, FEATURE_MIN_ZOOM, map_parcels, map_search, map_townships, parse_bbox
+from .selectors import DENSE_MAX_ZOOM, FEATURE_CAP, FEATURE_MIN_ZOOM, map_parcels, map_search, map_townships, parse_bbox
 
 router = Router(tags=["地图数据"])
 
@@ -18,7 +18,8 @@ router = Router(tags=["地图数据"])
 @router.get("/parcels", url_name="map_parcels", summary="视野内的宗地（按缩放级别返回边界或聚合格网）",
             description=(
                 f"`bbox=最小经度,最小纬度,最大经度,最大纬度`（CGCS2000/WGS84）。缩放级别 ≥ {FEATURE_MIN_ZOOM} 时返回"
-                f"简化边界（GeoJSON FeatureCollection，`mode=features`），最多 {FEATURE_CAP} 宗，超出时 "
+                f"简化边界（GeoJSON FeatureCollection，`mode=features`），最多 {FEATURE_CAP} 宗；视野内宗地更多时 "
+                f"先按格网聚合（`dense=true`），{DENSE_MAX_ZOOM} 级起只返回面积最大的 {FEATURE_CAP} 宗并标 "
                 "`truncated=true`；低于该级别时返回按格网聚合的宗数与各状态宗数（`mode=clusters`）。"
                 "可按乡镇（街道）编号 `township` 与状态 `state`（逗号分隔）筛选。只含当前用户可见的宗地。"))
 def parcels(request: HttpRequest, bbox: str | None = None, zoom: int = Query(12, ge=0, le=22),

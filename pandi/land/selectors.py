@@ -331,7 +331,8 @@ def enterprise_detail(*, user: Any, pk: Any) -> EnterprisePage:
 # --- map data --------------------------------------------------------------------------------
 
 FEATURE_MIN_ZOOM = 15     # from this zoom on, simplified polygons; below it, a grid of counts
-FEATURE_CAP = 3000        # at most this many polygons per request
+FEATURE_CAP = 1500        # at most this many polygons per request
+DENSE_MAX_ZOOM = 17       # from 15 to 16 a view with more parcels than the cap is shown as counts
 CLUSTER_CELL_PX = 80      # grid cell size on screen, in pixels
 
 STATES = [
@@ -389,7 +390,11 @@ def map_parcels(*, user: Any, bbox: tuple[float, float, float, float] | None, zo
     """Map data for a view: polygons (zoom ≥ 15, capped) or a grid of counts by state (below)."""
     base = _map_base(user=user, township=township, state=state)
     if zoom >= FEATURE_MIN_ZOOM:
-        return _map_features(_in_bbox(base, bbox), cap)
+        in_view = _in_bbox(base, bbox)
+        # too many outlines for one screen: counts until zoomed in further (outlines, capped, from DENSE_MAX_ZOOM)
+        if zoom >= DENSE_MAX_ZOOM or in_view.count() <= cap:
+            return _map_features(in_view, cap)
+        return {**_map_clusters(_centroid_in_bbox(base, bbox), bbox, zoom), "dense": True}
     return _map_clusters(_centroid_in_bbox(base, bbox), bbox, zoom)
 
 

@@ -115,10 +115,16 @@ def test_state_filter_takes_one_or_several_states(login, world):
 
 def test_polygons_are_capped_and_say_so(world):
     bulk_parcels(world.township_a, 30, lon0=119.701)
-    data = map_parcels(user=world.users["lead"], bbox=(119.70, 29.10, 119.72, 29.12), zoom=16, cap=10)
+    data = map_parcels(user=world.users["lead"], bbox=(119.70, 29.10, 119.72, 29.12), zoom=17, cap=10)
     assert data["truncated"] is True and data["count"] == 10 and len(data["features"]) == 10
     data = map_parcels(user=world.users["lead"], bbox=(119.70, 29.10, 119.72, 29.12), zoom=16, cap=100)
     assert data["truncated"] is False and data["count"] == 31
+
+
+def test_a_dense_view_at_zoom_15_or_16_is_counted_not_truncated(world):
+    bulk_parcels(world.township_a, 30, lon0=119.701)
+    data = map_parcels(user=world.users["lead"], bbox=(119.70, 29.10, 119.72, 29.12), zoom=16, cap=10)
+    assert data["mode"] == "clusters" and data["dense"] is True and data["count"] == 31
 
 
 def test_below_zoom_15_parcels_are_counted_in_a_grid_with_their_states(login, world):
@@ -181,7 +187,7 @@ def test_map_data_takes_a_constant_number_of_queries(login, world, django_assert
     for username in ("lead", "town_a", "ent_a"):
         client = login(world.users[username])
         get(client, "api:map_parcels", bbox=A_BOX, zoom=zoom)  # warm the session
-        with django_assert_max_num_queries(4):
+        with django_assert_max_num_queries(5):  # session, user, memberships, count, rows
             response, data = get(client, "api:map_parcels", bbox=A_BOX, zoom=zoom)
         assert response.status_code == 200 and data["count"] == 81
 
