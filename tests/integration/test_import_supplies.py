@@ -136,6 +136,8 @@ def test_real_landchina_files_jindong_then_jinhua_then_zhejiang(world):
     district filter keeps exactly the rows the documented rule keeps (computed here from the CSV) —
     the 196 金东 rows are already there, the city-supplied ones inside 金东区 are new. 浙江 (13,793
     rows): a dry run filters every row and writes nothing."""
+    for path in (JINHUA, ZHEJIANG):
+        shared_file(path)  # skips when ../shared/data is not beside the checkout
     expected, parcels_before = _import_jindong_twice(world)
     jinhua_rows = csv_rows(JINHUA)
     split = expected_district_split(jinhua_rows)
