@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("pandi.accounts.urls")),
     path("campaigns/", include("pandi.supervision.urls")),
     path("land/", include("pandi.land.urls")),
+    path("screening/", include("pandi.screening.urls")),
     path("audit/", include("pandi.audit.urls")),
     path("api/", api.urls),
 ]

@@ -19,6 +19,7 @@ class NavItem:
     url_name: str
     perm: Perm | None = None
     exact: bool = False  # highlight only on this very page, not on pages below it
+    internal: bool = False  # only for district-wide roles and township officers (not enterprise users)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ def navigation_for(user: Any, current_path: str) -> list[dict[str, Any]]:
         items = []
         for item in section.items:
             if item.perm is not None and not access.can(item.perm):
+                continue
+            if item.internal and not (access.scope.district or access.scope.township_ids):
                 continue
             url = reverse(item.url_name)
             active = current_path == url if url == "/" or item.exact else current_path.startswith(url)

@@ -84,14 +84,19 @@ class Perm(StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"
     EDIT_LAND = "edit_land"
     IMPORT_LAND = "import_land"
+    RUN_SCREENING = "run_screening"      # start and save screening runs (区经商局)
+    REVIEW_LISTS = "review_lists"        # adopt the district list, return or accept township lists
+    SUBMIT_LIST = "submit_list"          # review and submit one's own township list
+    EDIT_WORK_PLAN = "edit_work_plan"    # the annual work plan (R8)
 
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
-    Role.DISTRICT_LEAD: frozenset({Perm.VIEW_USERS, Perm.EDIT_CAMPAIGN, Perm.VIEW_AUDIT_LOG, Perm.EDIT_LAND}),
+    Role.DISTRICT_LEAD: frozenset({Perm.VIEW_USERS, Perm.EDIT_CAMPAIGN, Perm.VIEW_AUDIT_LOG, Perm.EDIT_LAND,
+                                   Perm.RUN_SCREENING, Perm.REVIEW_LISTS, Perm.EDIT_WORK_PLAN}),
     Role.NATURAL_RESOURCES: frozenset({Perm.EDIT_LAND, Perm.IMPORT_LAND}),
     Role.DEPARTMENT: frozenset(),
-    Role.TOWNSHIP: frozenset({Perm.EDIT_LAND}),
+    Role.TOWNSHIP: frozenset({Perm.EDIT_LAND, Perm.SUBMIT_LIST}),
     Role.STATE_COMPANY: frozenset(),
     Role.COURT: frozenset(),
     Role.SUPERVISION: frozenset({Perm.VIEW_AUDIT_LOG}),

@@ -108,7 +108,7 @@ def parcel_status(f: ParcelFacts, as_of: date) -> StatusResult:
                                 "free_recovery_due": False, **kw})
 
     if f.actual_completion and f.actual_completion <= T:
-        basis.append(f"实际竣工日期 {f.actual_completion:%Y-%m-%d}，不早于判断日 {T:%Y-%m-%d}")
+        basis.append(f"实际竣工日期 {f.actual_completion:%Y-%m-%d}，不晚于判断日 {T:%Y-%m-%d}")
         return result(IdleStatus.COMPLETED)
     if started:
         basis.append(f"实际动工日期 {f.actual_start:%Y-%m-%d}（第三十条：取得施工许可且达到动工标准）")

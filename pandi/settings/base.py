@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "pandi.audit",
     "pandi.land",
     "pandi.supervision",
+    "pandi.screening",
 ]
 
 MIDDLEWARE = [

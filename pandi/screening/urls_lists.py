@@ -1,0 +1,5 @@
+"""Screening URLs: lists."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
