@@ -9,7 +9,6 @@ a message on stderr and exit status 1.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from datetime import date
 
@@ -48,12 +47,12 @@ class Command(PandiCommand):
                   "min_width_m": o["min_width"]}
         values = {k: v for k, v in values.items() if v not in (None, "")}
         save = o["save"] or o["propose"]
-        progress_out = sys.stderr if o["json"] else self.stdout
+        progress_out = self.stderr if o["json"] else self.stdout
         started = time.perf_counter()
 
         def progress(stage: str, done: int, total: int) -> None:
             if o["verbosity"] >= 1:
-                progress_out.write(f"[{time.perf_counter() - started:6.1f} s] {stage}：{done:,}/{total:,}\n")
+                progress_out.write(f"[{time.perf_counter() - started:6.1f} s] {stage}：{done:,}/{total:,}")
                 progress_out.flush()
 
         try:
@@ -62,7 +61,7 @@ class Command(PandiCommand):
                                                 note=o["note"], source="cli", progress=progress)
             if o["propose"] and run is not None:
                 lists = services.lists_propose(run=run, user=account)
-                progress_out.write(f"已生成（刷新）清单 {len(lists)} 份\n")
+                progress_out.write(f"已生成（刷新）清单 {len(lists)} 份")
         except ValidationError as e:
             raise CommandError("；".join(e.messages)) from None
         except PermissionDenied:
@@ -73,8 +72,7 @@ class Command(PandiCommand):
             data = outcome.json()
             if run is not None:
                 data["run_id"] = run.pk
-            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1))
-            sys.stdout.write("\n")
+            self.stdout.write(json.dumps(data, ensure_ascii=False, indent=1))
             return
         d = outcome.json()
         c = d["counts"]
