@@ -92,6 +92,11 @@ function createMap(container, config, options = {}) {
   return map;
 }
 
+function legendTitle(config, filters) {
+  if (filters.layer === "screening" && config.screening) return `筛查状态（截至 ${config.screening.as_of}）`;
+  return "宗地状态";
+}
+
 function legendControl(config, title = "宗地状态") {
   const states = config.states || [];
   const control = L.control({ position: "bottomright" });
@@ -158,14 +163,28 @@ function mountFull(root, config) {
   const filtersForm = root.querySelector("[data-role=filters]");
   const searchForm = root.querySelector("[data-role=search]");
   const results = root.querySelector("[data-role=results]");
-  const states = statesOf(config);
-  const filters = { township: "", state: "", ...(config.filters || {}) };
+  const filters = { township: "", state: "", layer: "", inventory: "", ...(config.filters || {}) };
+  // colour by construction state, or (layer=screening) by the latest saved screening's status
+  const layerStates = () => (filters.layer === "screening" && config.screening
+    ? config.screening.states : config.states);
+  let states = statesOf({ states: layerStates() });
 
   const map = createMap(canvas, config);
   map.createPane("townships").style.zIndex = 350;
   map.createPane("townshipLabels").style.zIndex = 450;
   map.getPane("townshipLabels").style.pointerEvents = "none";
-  legendControl(config).addTo(map);
+  let legend = legendControl({ states: layerStates() }, legendTitle(config, filters)).addTo(map);
+  const relegend = () => {
+    legend.remove();
+    states = statesOf({ states: layerStates() });
+    legend = legendControl({ states: layerStates() }, legendTitle(config, filters)).addTo(map);
+    const select = filtersForm && filtersForm.querySelector("select[name=state]");
+    if (select) {
+      select.replaceChildren(h("option", { value: "" }, "全部状态"),
+        ...layerStates().map((s) => h("option", { value: s.value }, s.label)));
+      select.value = "";
+    }
+  };
 
   if (config.extent) map.fitBounds(bboxToBounds(config.extent), { padding: [16, 16] });
   else map.setView(DEFAULT_CENTER, 11);
@@ -278,6 +297,7 @@ function mountFull(root, config) {
     });
     if (filters.township) params.set("township", filters.township);
     if (filters.state) params.set("state", filters.state);
+    if (filters.layer) params.set("layer", filters.layer);
     if (params.toString() === lastQuery && !pendingCard) return; // nothing moved
     lastQuery = params.toString();
     if (controller) controller.abort();
@@ -318,19 +338,72 @@ function mountFull(root, config) {
   canvas.classList.toggle("pd-map-zoomed-in", map.getZoom() >= FEATURE_MIN_ZOOM);
   load();
 
-  // filters: township (zooms to it) and state; kept in the address bar
+  // the inventory overlay: entries of the accepted lists with their 清单编号 (R7 地块分布图)
+  const inventoryLayer = L.layerGroup();
+  let inventoryLoaded = false;
+  const showInventory = (on) => {
+    if (!config.api.inventory) return;
+    if (!on) {
+      inventoryLayer.remove();
+      return;
+    }
+    inventoryLayer.addTo(map);
+    if (inventoryLoaded) return;
+    inventoryLoaded = true;
+    getJSON(config.api.inventory).then((data) => {
+      const geo = L.geoJSON(data, {
+        style: (f) => ({ color: f.properties.kind === "block" ? "#c2410c" : "#b91c1c", weight: 2.4,
+                         dashArray: "5 3", fillOpacity: 0.08 }),
+        onEachFeature: (f, layer) => {
+          layer.bindTooltip(f.properties.number, { permanent: true, direction: "center",
+                                                   className: "pd-map-entry-label" });
+          layer.bindPopup(h("div", { class: "pd-map-card" },
+            h("div", { class: "pd-map-card-key" }, `清单编号 ${f.properties.number}`),
+            h("div", { class: "pd-map-card-name" }, f.properties.label),
+            h("dl", {},
+              h("dt", {}, "乡镇"), h("dd", {}, f.properties.township || NO_DATA),
+              h("dt", {}, "权利人"), h("dd", {}, f.properties.holder || NO_DATA),
+              h("dt", {}, "面积"), h("dd", {}, `${formatMu(f.properties.area_mu)} 亩`),
+              h("dt", {}, "状态"), h("dd", {}, f.properties.status || NO_DATA)),
+            config.entryUrl ? h("a", { class: "pd-map-card-link",
+                                       href: config.entryUrl.replace("{id}", String(f.properties.id)) },
+                                "查看清单条目 →") : null));
+        },
+      });
+      inventoryLayer.addLayer(geo);
+      canvas.dataset.inventory = String(data.count);
+    }).catch(() => setStatus("清单地块加载失败", "error"));
+  };
+  map.on("zoomend", () => canvas.classList.toggle("pd-map-labels", map.getZoom() >= 14));
+  canvas.classList.toggle("pd-map-labels", map.getZoom() >= 14);
+  if (filters.inventory === "1") showInventory(true);
+
+  const updateAddress = () => {
+    const url = new URL(window.location.href);
+    for (const [key, value] of Object.entries(filters)) {
+      if (value) url.searchParams.set(key, value);
+      else url.searchParams.delete(key);
+    }
+    window.history.replaceState(null, "", url);
+  };
+
+  // filters: township (zooms to it), state, colouring layer, inventory overlay; kept in the address bar
   if (filtersForm) {
     filtersForm.addEventListener("submit", (event) => event.preventDefault());
     filtersForm.addEventListener("change", (event) => {
       const field = event.target;
       if (!(field.name in filters)) return;
-      filters[field.name] = field.value;
-      const url = new URL(window.location.href);
-      for (const [key, value] of Object.entries(filters)) {
-        if (value) url.searchParams.set(key, value);
-        else url.searchParams.delete(key);
+      filters[field.name] = field.type === "checkbox" ? (field.checked ? "1" : "") : field.value;
+      if (field.name === "layer") {
+        filters.state = "";
+        relegend();
       }
-      window.history.replaceState(null, "", url);
+      if (field.name === "inventory") {
+        showInventory(filters.inventory === "1");
+        updateAddress();
+        return;
+      }
+      updateAddress();
       if (field.name === "township") {
         const layer = townshipLayers.get(field.value);
         if (layer) {

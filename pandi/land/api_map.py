@@ -10,7 +10,16 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from .selectors import DENSE_MAX_ZOOM, FEATURE_CAP, FEATURE_MIN_ZOOM, map_parcels, map_search, map_townships, parse_bbox
+from .selectors import (
+    DENSE_MAX_ZOOM,
+    FEATURE_CAP,
+    FEATURE_MIN_ZOOM,
+    inventory_features,
+    map_parcels,
+    map_search,
+    map_townships,
+    parse_bbox,
+)
 
 router = Router(tags=["地图数据"])
 
@@ -21,14 +30,22 @@ router = Router(tags=["地图数据"])
                 f"简化边界（GeoJSON FeatureCollection，`mode=features`），最多 {FEATURE_CAP} 宗；视野内宗地更多时 "
                 f"先按格网聚合（`dense=true`），{DENSE_MAX_ZOOM} 级起只返回面积最大的 {FEATURE_CAP} 宗并标 "
                 "`truncated=true`；低于该级别时返回按格网聚合的宗数与各状态宗数（`mode=clusters`）。"
-                "可按乡镇（街道）编号 `township` 与状态 `state`（逗号分隔）筛选。只含当前用户可见的宗地。"))
+                "可按乡镇（街道）编号 `township` 与状态 `state`（逗号分隔）筛选。`layer=screening` 时按最近一次"
+                "保存的筛查结果着色（状态值为筛查状态）。只含当前用户可见的宗地。"))
 def parcels(request: HttpRequest, bbox: str | None = None, zoom: int = Query(12, ge=0, le=22),
-            township: str | None = None, state: str | None = None) -> dict[str, Any]:
+            township: str | None = None, state: str | None = None, layer: str | None = None) -> dict[str, Any]:
     try:
         box = parse_bbox(bbox)
     except ValueError as exc:
         raise ValidationError({"bbox": [str(exc)]}) from exc
-    return map_parcels(user=request.user, bbox=box, zoom=zoom, township=township, state=state)
+    if layer not in (None, "", "construction", "screening"):
+        raise ValidationError({"layer": [f"图层“{layer}”无效，应为 construction 或 screening"]})
+    return map_parcels(user=request.user, bbox=box, zoom=zoom, township=township, state=state, layer=layer)
+
+
+@router.get("/inventory", url_name="map_inventory", summary="清单地块（已确认清单的条目，含清单编号）")
+def inventory(request: HttpRequest, township: str | None = None) -> dict[str, Any]:
+    return inventory_features(user=request.user, township=township)
 
 
 @router.get("/townships", url_name="map_townships", summary="乡镇（街道）边界（按数据范围）")

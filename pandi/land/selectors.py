@@ -194,6 +194,7 @@ class ParcelPage:
     timeline: list[TimelineEvent] = field(default_factory=list)
     can_edit: bool = False
     township_visible: bool = False
+    screening: dict[str, Any] | None = None  # the latest screening result and inventory entries (internal users)
 
 
 def can_edit_land(user: Any, township_id: int | None) -> bool:
@@ -230,7 +231,37 @@ def parcel_detail(*, user: Any, pk: Any) -> ParcelPage:
     )
     page.timeline = parcel_timeline(user=user, parcel=parcel, contracts=contracts, construction=construction,
                                     buildings=buildings)
+    from pandi.screening.selectors import is_internal, parcel_screening
+
+    if is_internal(user):
+        page.screening = parcel_screening(user=user, parcel=parcel)
+        page.timeline = sorted(page.timeline + _screening_events(page.screening),
+                               key=lambda e: (e.day, {"agreed": 0, "fact": 1, "warning": 2}.get(e.kind, 3)))
     return page
+
+
+def _screening_events(screening: dict[str, Any]) -> list[TimelineEvent]:
+    """Screening and inventory events for the parcel's timeline."""
+    from pandi.screening.choices import STATUS_SHORT
+
+    events: list[TimelineEvent] = []
+    result = screening.get("result")
+    if result is not None:
+        run = result.run
+        events.append(TimelineEvent(day=timezone.localdate(run.created_at),
+                                    label=f"排摸筛查（判断日期 {run.as_of:%Y-%m-%d}）",
+                                    detail=STATUS_SHORT.get(result.status, result.status), kind="screening",
+                                    url=run.get_absolute_url()))
+    for entry in screening.get("entries", []):
+        lst = entry.inventory_list
+        day = timezone.localdate(lst.reviewed_at) if entry.number and lst.reviewed_at else timezone.localdate(
+            entry.created_at)
+        label = f"列入{lst}" + (f"（清单编号 {entry.number}）" if entry.number else "（待确认）")
+        if not entry.included:
+            label = f"{lst}初筛后剔除"
+        events.append(TimelineEvent(day=day, label=label, detail=entry.get_exclusion_reason_display()
+                                    if not entry.included else "", kind="screening", url=entry.get_absolute_url()))
+    return events
 
 
 def parcel_timeline(*, user: Any, parcel: Parcel, contracts: list[SupplyContract],
@@ -385,17 +416,67 @@ def _in_bbox(qs: QuerySet[Parcel], bbox: tuple[float, float, float, float] | Non
     return qs.filter(min_lon__lte=max_lon, max_lon__gte=min_lon, min_lat__lte=max_lat, max_lat__gte=min_lat)
 
 
+SCREENING_COLOURS = {
+    "within_period": "#60a5fa", "overdue_not_started": "#f59e0b", "idle_not_started": "#dc2626",
+    "stalled_candidate": "#a855f7", "under_construction": "#0ea5e9", "completed": "#16a34a", "unknown": "#9ca3af",
+    "none": "#d1d5db",
+}
+
+
+def screening_states() -> list[dict[str, str]]:
+    from pandi.screening.choices import STATUS_SHORT
+
+    return [{"value": k, "label": v, "colour": SCREENING_COLOURS[k]} for k, v in STATUS_SHORT.items()] + [
+        {"value": "none", "label": "未纳入筛查", "colour": SCREENING_COLOURS["none"]}]
+
+
+def latest_run(user: Any) -> Any:
+    """The newest saved screening run the user may see (None for enterprise users or before any run)."""
+    from pandi.screening.models import ScreeningRun
+
+    return ScreeningRun.objects.visible_to(user).order_by("-created_at", "-id").first()
+
+
+def _with_layer(qs: QuerySet[Parcel], layer: str | None, run: Any) -> tuple[QuerySet[Parcel], str]:
+    """The queryset and the name of the value to colour by: the construction state, or the status
+    in the latest screening run (layer=screening)."""
+    if layer != "screening" or run is None:
+        return qs, "state"
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from pandi.screening.models import ScreeningResult
+
+    status = Subquery(ScreeningResult.objects.filter(run=run, parcel_id=OuterRef("pk")).values("status")[:1])
+    return qs.annotate(layer_state=Coalesce(status, Value("none"))), "layer_state"
+
+
 def map_parcels(*, user: Any, bbox: tuple[float, float, float, float] | None, zoom: int,
-                township: Any = None, state: str | None = None, cap: int = FEATURE_CAP) -> dict[str, Any]:
-    """Map data for a view: polygons (zoom ≥ 15, capped) or a grid of counts by state (below)."""
+                township: Any = None, state: str | None = None, cap: int = FEATURE_CAP,
+                layer: str | None = None) -> dict[str, Any]:
+    """Map data for a view: polygons (zoom ≥ 15, capped) or a grid of counts by state (below).
+    `layer=screening` colours by the status in the latest saved screening run instead."""
+    run = latest_run(user) if layer == "screening" else None
+    if layer == "screening" and run is not None:
+        base, key = _with_layer(_map_base(user=user, township=township), layer, run)
+        if state:
+            base = base.filter(layer_state__in=[s for s in str(state).split(",") if s])
+        data = _map_parcels_by(base, bbox=bbox, zoom=zoom, cap=cap, key=key)
+        data["layer"] = {"name": "screening", "run": run.pk, "as_of": run.as_of.isoformat()}
+        return data
     base = _map_base(user=user, township=township, state=state)
+    return _map_parcels_by(base, bbox=bbox, zoom=zoom, cap=cap, key="state")
+
+
+def _map_parcels_by(base: QuerySet[Parcel], *, bbox: tuple[float, float, float, float] | None, zoom: int, cap: int,
+                    key: str) -> dict[str, Any]:
     if zoom >= FEATURE_MIN_ZOOM:
         in_view = _in_bbox(base, bbox)
         # too many outlines for one screen: counts until zoomed in further (outlines, capped, from DENSE_MAX_ZOOM)
         if zoom >= DENSE_MAX_ZOOM or in_view.count() <= cap:
-            return _map_features(in_view, cap)
-        return {**_map_clusters(_centroid_in_bbox(base, bbox), bbox, zoom), "dense": True}
-    return _map_clusters(_centroid_in_bbox(base, bbox), bbox, zoom)
+            return _map_features(in_view, cap, key=key)
+        return {**_map_clusters(_centroid_in_bbox(base, bbox), bbox, zoom, key=key), "dense": True}
+    return _map_clusters(_centroid_in_bbox(base, bbox), bbox, zoom, key=key)
 
 
 def _centroid_in_bbox(qs: QuerySet[Parcel], bbox: tuple[float, float, float, float] | None) -> QuerySet[Parcel]:
@@ -412,9 +493,9 @@ def _mu(m2: Any) -> float | None:
     return float(round2(m2_to_mu(m2))) if m2 is not None else None
 
 
-def _map_features(qs: QuerySet[Parcel], cap: int) -> dict[str, Any]:
+def _map_features(qs: QuerySet[Parcel], cap: int, key: str = "state") -> dict[str, Any]:
     rows = list(qs.order_by("-area_m2", "id").values(
-        "id", "code", "supervision_no", "name", "state", "holder_names", "area_m2", "geometry_simple",
+        "id", "code", "supervision_no", "name", key, "holder_names", "area_m2", "geometry_simple",
     )[: cap + 1])
     truncated = len(rows) > cap
     features = [{
@@ -422,7 +503,7 @@ def _map_features(qs: QuerySet[Parcel], cap: int) -> dict[str, Any]:
         "id": r["id"],
         "geometry": r["geometry_simple"],
         "properties": {
-            "id": r["id"], "key": r["code"] or r["supervision_no"], "name": r["name"], "state": r["state"],
+            "id": r["id"], "key": r["code"] or r["supervision_no"], "name": r["name"], "state": r[key],
             "holder": r["holder_names"], "area_mu": _mu(r["area_m2"]),
         },
     } for r in rows[:cap] if r["geometry_simple"]]
@@ -440,8 +521,8 @@ CLUSTER_MERGE = 0.8        # clusters closer than this many cells are drawn as o
 CLUSTER_MERGE_MAX_CELLS = 3000
 
 
-def _map_clusters(qs: QuerySet[Parcel], bbox: tuple[float, float, float, float] | None, zoom: int
-                  ) -> dict[str, Any]:
+def _map_clusters(qs: QuerySet[Parcel], bbox: tuple[float, float, float, float] | None, zoom: int,
+                  key: str = "state") -> dict[str, Any]:
     """One GROUP BY over the grid cell of each parcel's centroid and its state; then, in Python,
     cells whose weighted centres fall close together are merged so bubbles do not overlap."""
     cell_lon = cluster_cell_deg(zoom)
@@ -449,7 +530,7 @@ def _map_clusters(qs: QuerySet[Parcel], bbox: tuple[float, float, float, float] 
     cell_lat = cell_lon * max(math.cos(math.radians(mid_lat)), 0.1)  # roughly square on a Mercator screen
     rows = (qs.filter(centroid_lon__isnull=False)
             .annotate(gx=_cell_index(qs, "centroid_lon", cell_lon), gy=_cell_index(qs, "centroid_lat", cell_lat))
-            .values("gx", "gy", "state")
+            .values("gx", "gy", key)
             .annotate(n=Count("id"), m2=Sum("area_m2"), lon=Avg("centroid_lon"), lat=Avg("centroid_lat"),
                       lon0=Min("centroid_lon"), lon1=Max("centroid_lon"), lat0=Min("centroid_lat"),
                       lat1=Max("centroid_lat"), any_id=Min("id"))
@@ -458,7 +539,7 @@ def _map_clusters(qs: QuerySet[Parcel], bbox: tuple[float, float, float, float] 
     for r in rows:
         c = cells.setdefault((int(r["gx"]), int(r["gy"])), _new_cluster())
         _add_to_cluster(c, count=r["n"], m2=float(r["m2"] or 0), lon=r["lon"], lat=r["lat"],
-                        states={r["state"]: r["n"]}, box=(r["lon0"], r["lat0"], r["lon1"], r["lat1"]),
+                        states={r[key]: r["n"]}, box=(r["lon0"], r["lat0"], r["lon1"], r["lat1"]),
                         any_id=r["any_id"])
     merged: list[dict[str, Any]] = []
     for c in sorted(cells.values(), key=lambda c: (-c["count"], c["sum_lon"], c["sum_lat"])):
@@ -511,6 +592,24 @@ def _cell_index(qs: QuerySet, field_name: str, size: float) -> Any:
         k = math.ceil(400.0 / size)
         return Cast(ratio + Value(float(k)), IntegerField()) - Value(k)
     return Floor(ratio)
+
+
+def inventory_features(*, user: Any, township: Any = None) -> dict[str, Any]:
+    """The official inventory's entries as a FeatureCollection with their 清单编号 (the map overlay)."""
+    from pandi.screening.choices import STATUS_SHORT
+    from pandi.screening.selectors import inventory
+
+    tid = _int(township) if township not in (None, "") else None
+    rows = inventory(user=user, township=tid).values(
+        "id", "number", "kind", "label", "holders", "area_m2", "status", "geometry", "township__name", "parcel_id")
+    features = [{
+        "type": "Feature", "id": r["id"], "geometry": r["geometry"],
+        "properties": {"id": r["id"], "number": r["number"], "kind": r["kind"], "label": r["label"],
+                       "holder": r["holders"], "area_mu": _mu(r["area_m2"]), "township": r["township__name"],
+                       "status": STATUS_SHORT.get(r["status"], "连片空闲" if r["kind"] == "block" else ""),
+                       "parcel": r["parcel_id"]},
+    } for r in rows if r["geometry"]]
+    return {"type": "FeatureCollection", "features": features, "count": len(features)}
 
 
 def map_townships(*, user: Any, tolerance_deg: float = 1e-4) -> dict[str, Any]:

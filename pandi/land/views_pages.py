@@ -41,6 +41,7 @@ from .selectors import (
     enterprise_detail,
     enterprise_get,
     enterprise_list,
+    latest_run,
     map_extent,
     map_focus,
     page_of,
@@ -51,6 +52,7 @@ from .selectors import (
     parcel_map_feature,
     parcel_totals,
     plain_number,
+    screening_states,
 )
 from .services import CONSTRUCTION_FIELDS, STANDARD_FIELDS
 
@@ -445,6 +447,26 @@ def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- the map -------------------------------------------------------------------------------------
 
+def _screening_map_config(user: Any) -> dict[str, Any]:
+    """The screening layer (latest saved run) and the inventory overlay, for users who see them."""
+    from pandi.screening.selectors import is_internal
+
+    if not is_internal(user):
+        return {}
+    import contextlib
+
+    from django.urls import NoReverseMatch
+
+    extra: dict[str, Any] = {"inventory_api": reverse("api:map_inventory")}
+    with contextlib.suppress(NoReverseMatch):
+        extra["entryUrl"] = reverse("screening:entry_detail", args=[PARCEL_ID_SENTINEL]).replace(
+            str(PARCEL_ID_SENTINEL), "{id}")
+    run = latest_run(user)
+    if run is not None:
+        extra["screening"] = {"run": run.pk, "as_of": f"{run.as_of:%Y-%m-%d}", "states": screening_states()}
+    return extra
+
+
 @login_required
 def map_view(request: HttpRequest) -> HttpResponse:
     from pandi.accounts.selectors import township_list
@@ -455,11 +477,19 @@ def map_view(request: HttpRequest) -> HttpResponse:
     if township and not any(str(t["id"]) == township for t in townships):
         township = ""
     focus = map_focus(user=request.user, pk=request.GET.get("parcel", "").strip())
+    layer = request.GET.get("layer", "").strip()
+    inventory = "1" if request.GET.get("inventory") == "1" else ""
+    extra = _screening_map_config(request.user)
+    if "screening" not in extra:
+        layer = ""
+    layer = layer if layer == "screening" else ""
     config = map_config(user=request.user, mode="full", townships=townships,
-                        filters={"township": township, "state": state}, focus=focus,
-                        extent=map_extent(user=request.user, township=township or None))
+                        filters={"township": township, "state": state, "layer": layer, "inventory": inventory},
+                        focus=focus, extent=map_extent(user=request.user, township=township or None), **extra)
+    if config.get("inventory_api"):
+        config["api"]["inventory"] = config.pop("inventory_api")
     return render(request, "land/map.html", {
-        "map_config": config, "townships": townships, "states": STATES, "params": {"township": township,
-                                                                                    "state": state},
+        "map_config": config, "townships": townships, "states": extra["screening"]["states"] if layer else STATES,
+        "params": {"township": township, "state": state, "layer": layer, "inventory": inventory},
         "breadcrumbs": _crumbs(("地图", None)),
     })

@@ -47,6 +47,7 @@ LAND_PAGE_ROUTES: list[Route] = [
     Route("land:map"),
     Route("api:map_parcels", api=True),
     Route("api:map_townships", api=True),
+    Route("api:map_inventory", api=True),  # empty for users without internal scope
     Route("api:map_search", api=True),
 ]
 
