@@ -170,4 +170,7 @@ def seed_demo(progress: Callable[[str], None] = lambda _msg: None, *, with_land:
         result.parcels = stats.parcels
         progress(f"宗地 {stats.parcels} 宗（其中 {stats.real_records} 宗挂接中国土地市场网真实供地记录），"
                  f"企业 {stats.enterprises} 家，建筑物 {stats.buildings} 栋")
+        from .screening import seed_screening
+
+        seed_screening(progress=progress)
     return result

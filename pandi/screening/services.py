@@ -318,7 +318,8 @@ def entry_add_block(*, user: Any, inventory_list: InventoryList, geometry: dict[
 
 
 @transaction.atomic
-def list_submit(*, user: Any, inventory_list: InventoryList, note: str = "") -> InventoryList:
+def list_submit(*, user: Any, inventory_list: InventoryList, note: str = "", at: Any = None) -> InventoryList:
+    """A township submits its reviewed list. `at` (the demo's dated scenario only) defaults to now."""
     require(user, Perm.SUBMIT_LIST) if not has_perm(user, Perm.REVIEW_LISTS) else None
     if inventory_list.kind != ListKind.TOWNSHIP:
         raise ValidationError("区级清单无需报送，由区经商局直接确认")
@@ -328,7 +329,7 @@ def list_submit(*, user: Any, inventory_list: InventoryList, note: str = "") -> 
     except TransitionError as e:
         raise ValidationError(str(e)) from None
     return model_update(obj=inventory_list, user=user, comment="报送", data={
-        "status": status, "submitted_at": timezone.now(), "submitted_by": user, "note": note.strip()})
+        "status": status, "submitted_at": at or timezone.now(), "submitted_by": user, "note": note.strip()})
 
 
 def _number_entries(lst: InventoryList, user: Any) -> None:
@@ -346,7 +347,8 @@ def _number_entries(lst: InventoryList, user: Any) -> None:
 
 
 @transaction.atomic
-def list_review(*, user: Any, inventory_list: InventoryList, accept: bool, comment: str = "") -> InventoryList:
+def list_review(*, user: Any, inventory_list: InventoryList, accept: bool, comment: str = "",
+                at: Any = None) -> InventoryList:
     """区经商局 accepts a submitted township list (or adopts the district list), or returns it with comments."""
     require(user, Perm.REVIEW_LISTS)
     action = ("adopt" if inventory_list.kind == ListKind.DISTRICT else "accept") if accept else "return"
@@ -356,7 +358,7 @@ def list_review(*, user: Any, inventory_list: InventoryList, accept: bool, comme
         status = next_status(inventory_list.status, action)
     except TransitionError as e:
         raise ValidationError(str(e)) from None
-    data: dict[str, Any] = {"status": status, "reviewed_at": timezone.now(), "reviewed_by": user,
+    data: dict[str, Any] = {"status": status, "reviewed_at": at or timezone.now(), "reviewed_by": user,
                             "review_comment": comment.strip()}
     lst = model_update(obj=inventory_list, user=user, data=data, comment="确认" if accept else "退回")
     if status == ListStatus.ACCEPTED:
@@ -379,8 +381,9 @@ def workplan_assign(*, user: Any, entry: InventoryEntry, year: int, route: str, 
         raise ValidationError(f"处置年度 {year} 超出行动期（{start}–{start + 5}）")
     if responsible_township is not None and responsible_township.kind != "township":
         raise ValidationError("责任乡镇须为乡镇（街道）")
-    if responsible_department is not None and responsible_department.kind not in ("department", "state_company"):
-        raise ValidationError("责任部门须为区级部门或国资公司")
+    if responsible_department is not None and responsible_department.kind not in ("department", "state_company",
+                                                                                   "court"):
+        raise ValidationError("责任部门须为区级部门、国资公司或法院")
     data = {"year": int(year), "route": route, "responsible_township": responsible_township or entry.township,
             "responsible_department": responsible_department, "note": note.strip()[:300], "township": entry.township}
     item = WorkPlanItem.objects.filter(entry=entry).first()
