@@ -64,3 +64,26 @@ def test_demo_land_has_every_state_real_records_and_is_idempotent():
     audit_rows = AuditEntry.objects.count()
     seed_land(orgs=orgs, zones=zones)
     assert AuditEntry.objects.count() == audit_rows
+
+
+def test_demo_screening_tells_the_2021_review_and_is_idempotent():
+    from pandi.accounts.models import OrgUnit
+    from pandi.demo.land import seed_land
+    from pandi.demo.screening import LATE_NOT_SUBMITTED, RETURNED, seed_screening
+    from pandi.screening.models import InventoryList, ScreeningRun, WorkPlanItem, WorkPlanTarget
+
+    run_seed()
+    orgs = {o.code: o for o in OrgUnit.objects.all()}
+    seed_land(orgs=orgs, zones={"330703001": 1, "330703200": 1, "330703108": 1})
+    result = seed_screening()
+    assert ScreeningRun.objects.count() == 1 and result["entries"] > 0
+    lists = {lst.township.code if lst.township_id else "district": lst for lst in InventoryList.objects.all()}
+    assert lists["district"].status == "accepted"
+    assert lists["330703001"].status == "accepted"
+    assert lists[RETURNED].status == "returned" and lists[RETURNED].review_comment
+    assert lists[LATE_NOT_SUBMITTED].status == "draft"
+    assert WorkPlanItem.objects.count() == result["entries"]
+    assert WorkPlanTarget.objects.exists()
+    audit_rows = AuditEntry.objects.count()
+    assert seed_screening() == {"skipped": True}
+    assert AuditEntry.objects.count() == audit_rows
