@@ -139,17 +139,23 @@ def list_overview(*, user: Any, campaign: Campaign | None = None) -> list[Invent
                            area=Sum("entries__area_m2", filter=Q(entries__included=True)))
                  .order_by("kind", "township__sort_order", "township__code"))
     for lst in lists:
-        lst.late = is_late(status=lst.status, deadline=lst.deadline, today=today, submitted_at=lst.submitted_at) \
-            if lst.kind == ListKind.TOWNSHIP else False
+        lst.late = _late(lst, today)
     return lists
 
 
 def list_get(*, user: Any, pk: Any) -> InventoryList:
     lst = get_visible_or_404(InventoryList.objects.select_related("campaign", "township", "run", "submitted_by",
                                                                   "reviewed_by"), user, pk=pk)
-    lst.late = is_late(status=lst.status, deadline=lst.deadline, today=timezone.localdate(),
-                       submitted_at=lst.submitted_at) if lst.kind == ListKind.TOWNSHIP else False
+    lst.late = _late(lst, timezone.localdate())
     return lst
+
+
+def _late(lst: InventoryList, today: Any) -> bool:
+    """逾期: a township list not submitted by the end of the deadline day (local time), or submitted after it."""
+    if lst.kind != ListKind.TOWNSHIP:
+        return False
+    submitted = timezone.localdate(lst.submitted_at) if lst.submitted_at else None
+    return is_late(status=lst.status, deadline=lst.deadline, today=today, submitted_at=submitted)
 
 
 def list_entries(*, user: Any, inventory_list: InventoryList) -> QuerySet[InventoryEntry]:
