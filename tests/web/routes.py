@@ -32,6 +32,7 @@ class Route:
     api: bool = False
     data: Callable[[Any], dict[str, Any]] = field(default=lambda w: {})
     query: Callable[[Any], str] = field(default=lambda w: "")  # appended to the URL after "?"
+    json: bool = False  # send `data` as a JSON body (API POST); PATCH and PUT always do
 
 
 ROUTES: list[Route] = []  # filled below from every routes_*.py module
