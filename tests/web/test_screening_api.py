@@ -328,3 +328,15 @@ def test_list_endpoints_have_bounded_queries(login, world, django_assert_max_num
     client = login(lead)
     with django_assert_max_num_queries(queries):
         assert client.get(url).status_code == 200
+
+
+def test_schema_errors_are_reported_in_chinese(world, login):
+    from django.urls import reverse
+
+    client = login(world.users["lead"])
+    response = client.put(reverse("api:screening_workplan_target_set"),
+                          data={"township_id": "甲", "year": 2021, "target_mu": 1, "target_m2": 1},
+                          content_type="application/json")
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert detail["township_id"] == ["“township_id”应为整数"]
