@@ -5,10 +5,12 @@ import "bootstrap/js/dist/dropdown";
 import "bootstrap/js/dist/collapse";
 import { mountIslands, registerIsland } from "./islands.js";
 import { mountMap } from "./map.js";
+import { mountDrawBlock } from "./drawblock.js";
 
 window.htmx = htmx;
 
 registerIsland("map", mountMap);
+registerIsland("drawblock", mountDrawBlock);
 
 // CSRF for every HTMX request: Django reads the token from the X-CSRFToken header.
 document.body.addEventListener("htmx:configRequest", (event) => {
