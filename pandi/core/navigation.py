@@ -39,6 +39,11 @@ SECTIONS: tuple[NavSection, ...] = (
         NavItem("地图（挂图作战）", "land:map"),
         NavItem("数据导入", "land:import_list", Perm.IMPORT_LAND),
     )),
+    NavSection("排摸与清单", (
+        NavItem("排摸筛查", "screening:run_list", internal=True),
+        NavItem("清单报送与审核", "screening:list_index", internal=True, exact=True),
+        NavItem("正式清单", "screening:inventory", internal=True),
+    )),
     NavSection("系统管理", (
         NavItem("组织机构", "accounts:org_list"),
         NavItem("用户与岗位", "accounts:user_list", Perm.VIEW_USERS),
