@@ -43,6 +43,8 @@ SECTIONS: tuple[NavSection, ...] = (
         NavItem("排摸筛查", "screening:run_list", internal=True),
         NavItem("清单报送与审核", "screening:list_index", internal=True, exact=True),
         NavItem("正式清单", "screening:inventory", internal=True),
+        NavItem("地块分布图", "screening:distribution_map", internal=True),
+        NavItem("年度工作方案", "screening:workplan", internal=True, exact=True),
     )),
     NavSection("系统管理", (
         NavItem("组织机构", "accounts:org_list"),

@@ -654,8 +654,11 @@ class MapPanel:
 
     # -- legend, north arrow, scale bar: sizes and corners
     def _legend_rows(self) -> list[tuple[str, str]]:
-        return [("parcel", KIND_LEGEND["parcel"]), ("block", KIND_LEGEND["block"]),
-                ("township", "乡镇（街道）界"), ("district", "区界")]
+        rows = [("parcel", KIND_LEGEND["parcel"]), ("block", KIND_LEGEND["block"]),
+                ("township", "乡镇（街道）界")]
+        if len(self.towns) > 1:  # a single township's map has no district outline to speak of
+            rows.append(("district", "区界"))
+        return rows
 
     def _has_features(self) -> bool:
         return any(f.geom is not None for f in self.features)

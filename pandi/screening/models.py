@@ -292,6 +292,9 @@ class WorkPlanItem(models.Model):
     def __str__(self) -> str:
         return f"{self.entry} {self.year} {self.get_route_display()}"
 
+    def get_absolute_url(self) -> str:
+        return self.entry.get_absolute_url()
+
     def audit_scope_refs(self) -> tuple[int | None, int | None]:
         return self.township_id, None
 

@@ -491,7 +491,7 @@ def inventory(request: HttpRequest) -> HttpResponse:
         "query_prefix": f"{query}&" if query else "",
         "xlsx_url": _with_query(_reverse_or_none("screening:inventory_xlsx"), query),
         "map_url": _with_query(_reverse_or_none("screening:distribution_map"), query),
-        "print_url": _with_query(_reverse_or_none("screening:distribution_print"), query),
+        "print_url": _with_query(_reverse_or_none("screening:distribution_print", "pdf"), query),
         "breadcrumbs": _crumbs(("正式清单", None)),
     }
     if request.htmx and request.htmx.target == "inventory-table":
