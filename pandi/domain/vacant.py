@@ -213,20 +213,33 @@ def _polygon_parts(geoms: np.ndarray, sel: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _union_by_group(geoms: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
-    """out[g] = union of geoms[group == g] (None where the group is empty), one vectorised call."""
+    """out[g] = union of geoms[group == g] (None where the group is empty).
+
+    Groups of one are taken as they are. Larger groups are unioned with GEOS's disjoint-subset
+    union, which unions each connected subset on its own — a block of pieces lying 0.5 m apart
+    would otherwise cost a cascaded union over thousands of disjoint parts. Groups are bucketed
+    by size (up to twice as wide as needed) into None-padded rows, one vectorised call per bucket.
+    """
     out = np.full(size, None, dtype=object)
     if len(geoms) == 0:
         return out
     order = np.argsort(group, kind="stable")
     geoms, group = geoms[order], group[order]
     counts = np.bincount(group, minlength=size)
+    starts = np.cumsum(counts) - counts
+    rank = np.arange(len(group)) - starts[group]  # position of each geometry within its group
     single = counts[group] == 1
     out[group[single]] = geoms[single]
-    multi = ~single
-    if multi.any():
-        targets, compact = np.unique(group[multi], return_inverse=True)
-        collections = shapely.geometrycollections(geoms[multi], indices=compact)
-        out[targets] = shapely.union_all(collections[:, None], axis=1)
+    width_of = np.left_shift(1, np.ceil(np.log2(np.maximum(counts, 1))).astype(np.int64))
+    for width in np.unique(width_of[counts > 1]).tolist():
+        targets = np.flatnonzero((counts > 1) & (width_of == width))
+        row_of = np.full(size, -1, dtype=np.int64)
+        row_of[targets] = np.arange(len(targets))
+        rows = row_of[group]
+        mine = rows >= 0
+        padded = np.full((len(targets), width), None, dtype=object)
+        padded[rows[mine], rank[mine]] = geoms[mine]
+        out[targets] = shapely.disjoint_subset_union_all(padded, axis=1)
     return out
 
 
