@@ -52,3 +52,18 @@ def accepted(w: Any) -> SimpleNamespace:
         getattr(ns, name).refresh_from_db()
     w.extra["accepted"] = ns
     return ns
+
+
+SECOND_AS_OF = date(2020, 1, 1)
+
+
+def second_run(w: Any) -> Any:
+    """A second saved run of the world, as of 2020-01-01 (A-001 and B-001 overdue, not yet idle)."""
+    if "second_run" not in w.extra:
+        from pandi.screening import services
+
+        screened(w)
+        _outcome, run = services.run_execute(user=w.users["lead"], as_of=SECOND_AS_OF, values={}, save=True,
+                                             campaign=w.campaign)
+        w.extra["second_run"] = run
+    return w.extra["second_run"]

@@ -46,9 +46,12 @@ def _collect() -> None:
     for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda i: i.name):
         if info.name.startswith("routes_"):
             module = importlib.import_module(f"{__package__}.{info.name}")
-            for name, value in vars(module).items():
-                if name.endswith("_ROUTES") and isinstance(value, list):
-                    ROUTES.extend(value)
+            lists = [v for name, v in vars(module).items() if name.endswith("_ROUTES") and isinstance(v, list)]
+            if not lists:
+                # a test module importing a routes_ module first leaves it half-initialised here
+                raise ImportError(f"{info.name} defines no *_ROUTES list (or is imported circularly)")
+            for value in lists:
+                ROUTES.extend(value)
 
 
 # URL names that are not endpoints of their own (ninja's root prefix answers 404 by design).

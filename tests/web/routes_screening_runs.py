@@ -7,26 +7,11 @@ lists Perm.REVIEW_LISTS: admin and lead (others who see the run: 403).
 
 from __future__ import annotations
 
-from datetime import date
-
-from ..screening_world import screened
+from ..screening_world import screened, second_run
 from .routes import DISTRICT, Route
 
 SEE_RUNS = DISTRICT | {"town_a", "town_b"}
 RUNNERS = frozenset({"admin", "lead"})
-SECOND_AS_OF = date(2020, 1, 1)
-
-
-def second_run(w):
-    """A second saved run of the world, as of 2020-01-01 (A-001 and B-001 overdue, not yet idle)."""
-    if "second_run" not in w.extra:
-        from pandi.screening import services
-
-        screened(w)
-        _outcome, run = services.run_execute(user=w.users["lead"], as_of=SECOND_AS_OF, values={}, save=True,
-                                             campaign=w.campaign)
-        w.extra["second_run"] = run
-    return w.extra["second_run"]
 
 
 def _run(w):

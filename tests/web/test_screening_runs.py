@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from pandi.screening import services
 from pandi.screening.models import InventoryList, ScreeningRun
+from tests.screening_world import second_run
 
 from ..screening_world import screened
-from .routes_screening_runs import second_run
 
 pytestmark = pytest.mark.django_db
 
