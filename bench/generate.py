@@ -38,8 +38,9 @@ def _to_lonlat(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 
-def generate(n: int, seed: int = 7, built_share: float = 0.6, progress=print):
-    """Return (parcels, codes, buildings, building_codes) as numpy arrays of lon/lat geometries."""
+def layout(n: int, seed: int = 7, progress=print) -> tuple[np.ndarray, random.Random]:
+    """N parcels in industrial zones over the district, in the ground CRS (EPSG:4549, metres), and the
+    random generator positioned after the layout (so callers continue the same sequence)."""
     features = json.loads(TOWNSHIPS.read_text(encoding="utf-8"))["features"]
     t = transformer(LONLAT_CRS, GROUND_CRS)
     district = unary_union([
@@ -73,7 +74,13 @@ def generate(n: int, seed: int = 7, built_share: float = 0.6, progress=print):
             progress(f"  {len(parcels):,} parcels ({time.time() - started:.0f} s)")
     if len(parcels) < n:
         raise SystemExit(f"only {len(parcels)} parcels fit; lower N")
-    parcels_arr = np.array(parcels, dtype=object)
+    return np.array(parcels, dtype=object), rng
+
+
+def generate(n: int, seed: int = 7, built_share: float = 0.6, progress=print):
+    """Return (parcels, codes, buildings, building_codes) as numpy arrays of lon/lat geometries."""
+    started = time.time()
+    parcels_arr, rng = layout(n, seed, progress)
     codes = np.array([f"B{i:07d}" for i in range(n)], dtype=object)
     buildings, building_codes = [], []
     for i in range(n):

@@ -9,8 +9,10 @@ and only for the parcels the township comb looks at, and progress is reported pe
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -175,8 +177,27 @@ def _geometry_texts(model: Any, ids: set[int], key: str) -> tuple[list[int], lis
     return out_ids, texts
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while millions of small objects are made (rows, facts, results):
+    each full collection walks all of them and a million-parcel screening would trigger dozens.
+    Nothing here makes reference cycles; collection resumes afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def screen(*, as_of: date, params: ScreeningParams, progress: Progress = _quiet) -> Outcome:
     """The whole screening as of a date. Reads only."""
+    with gc_paused():
+        return _screen(as_of=as_of, params=params, progress=progress)
+
+
+def _screen(*, as_of: date, params: ScreeningParams, progress: Progress) -> Outcome:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     parcels, pks, townships, names, skipped = load_inputs(as_of, progress)
@@ -224,10 +245,7 @@ def screen(*, as_of: date, params: ScreeningParams, progress: Progress = _quiet)
                                parcel_codes=list(b.parcel_keys), holders=list(b.holders), listed=True,
                                township_shares=dict(b.township_shares)))
         block_geoms.append(b.geometry)
-    lonlat = _to_lonlat(np.array(block_geoms, dtype=object)) if block_geoms else []
-    block_geometries = [shapely.geometry.mapping(g) for g in lonlat]
-    for g in block_geometries:
-        _round_coords(g)
+    block_geometries = _geojson_rounded(_to_lonlat(np.array(block_geoms, dtype=object))) if block_geoms else []
     unknown = list(vr.unknown_keys)
     # parcels without a usable geometry: their vacant land is unknown, never counted
     unknown += [parcels[i].code for i in eligible if pks[i] not in has_geom]
@@ -238,6 +256,53 @@ def screen(*, as_of: date, params: ScreeningParams, progress: Progress = _quiet)
                    block_parcel_pks=[[pk_of_code[c] for c in b.parcel_codes if c in pk_of_code] for b in blocks],
                    unknown_vacant=unknown, vacant_m2=vacant_m2, township_names=names, not_yet_supplied=skipped,
                    timings=timings)
+
+
+def _geojson_rounded(geoms: np.ndarray, digits: int = 7) -> list[dict[str, Any]]:
+    """GeoJSON dicts of (multi)polygons with coordinates rounded to `digits` — the same as
+    `shapely.geometry.mapping` followed by `_round_coords`, but with the coordinates taken out in one
+    vectorised call (a million-parcel district has millions of block vertices)."""
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)  # exterior first, then the holes
+    coords, coord_of = shapely.get_coordinates(rings, return_index=True)
+    points = _round_half_even(coords, digits).tolist()
+    ring_ends = np.cumsum(np.bincount(coord_of, minlength=len(rings))).tolist()
+    ring_lists = [points[a:b] for a, b in zip([0, *ring_ends[:-1]], ring_ends, strict=True)]
+    part_ends = np.cumsum(np.bincount(ring_of, minlength=len(parts))).tolist()
+    part_lists = [ring_lists[a:b] for a, b in zip([0, *part_ends[:-1]], part_ends, strict=True)]
+    geom_ends = np.cumsum(np.bincount(part_of, minlength=len(geoms))).tolist()
+    types = shapely.get_type_id(geoms).tolist()
+    out: list[dict[str, Any]] = []
+    for kind, a, b in zip(types, [0, *geom_ends[:-1]], geom_ends, strict=True):
+        if kind == _POLYGON_ID:
+            out.append({"type": "Polygon", "coordinates": part_lists[a]})
+        elif kind == _MULTIPOLYGON_ID:
+            out.append({"type": "MultiPolygon", "coordinates": part_lists[a:b]})
+        else:  # not expected from a union of polygons; keep the general path
+            g = shapely.geometry.mapping(geoms[len(out)])
+            _round_coords(g, digits)
+            out.append(g)
+    return out
+
+
+def _round_half_even(a: np.ndarray, digits: int) -> np.ndarray:
+    """`round(x, digits)` of every element, bit for bit as Python rounds floats, vectorised.
+
+    Python rounds the exact binary value half-to-even at the decimal digit and returns the double
+    nearest that decimal. rint(x·10^d) / 10^d gives the same double — the division of two exact
+    integers-as-doubles is correctly rounded — unless x·10^d lies within the multiplication's
+    rounding error of a half, where the integer could differ: those few go through Python's round."""
+    scale = 10.0 ** digits
+    p = a * scale
+    out = np.rint(p) / scale
+    doubtful = ~(np.abs(p - np.floor(p) - 0.5) >= 1e-6) | ~(np.abs(p) < 2.0 ** 50)
+    if doubtful.any():
+        out[doubtful] = [round(float(v), digits) for v in a[doubtful]]
+    return out
+
+
+_POLYGON_ID = int(shapely.GeometryType.POLYGON)
+_MULTIPOLYGON_ID = int(shapely.GeometryType.MULTIPOLYGON)
 
 
 def _round_coords(geometry: dict[str, Any], digits: int = 7) -> None:

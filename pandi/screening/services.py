@@ -4,6 +4,7 @@ permission-checked, atomic and audited."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date
 from decimal import Decimal
@@ -73,32 +74,48 @@ def run_counts(outcome: engine.Outcome) -> dict[str, Any]:
     }
 
 
-def _insert_results(run: ScreeningRun, outcome: engine.Outcome, progress: engine.Progress) -> None:
-    """Raw batched INSERT: a million rows without a million model instances."""
-    table = connection.ops.quote_name(ScreeningResult._meta.db_table)
-    basis_field = ScreeningResult._meta.get_field("basis")
-    cols = ["run_id", "parcel_id", "parcel_code", "township_id", "area_m2", "status", "unbuilt", "deemed_start",
-            "days_past_start", "idle_fee_due", "idle_fee_wan", "free_recovery_due", "cause", "basis",
-            "in_district_list", "vacant_m2"]
-    sql = (f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(c) for c in cols)}) "
-           f"VALUES ({', '.join(['%s'] * len(cols))})")
+_RESULT_COLUMNS = ["run_id", "parcel_id", "parcel_code", "township_id", "area_m2", "status", "unbuilt",
+                   "deemed_start", "days_past_start", "idle_fee_due", "idle_fee_wan", "free_recovery_due", "cause",
+                   "basis", "in_district_list", "vacant_m2"]
+
+
+def _result_rows(run: ScreeningRun, outcome: engine.Outcome, basis_value: Any) -> Any:
+    """One tuple per parcel in `_RESULT_COLUMNS` order; `basis_value` turns the basis list into the
+    value the database takes (JSON text)."""
     flags = outcome.district_flags()
-    rows: list[tuple] = []
+    vacant = outcome.vacant_m2
+    run_pk = run.pk
+    for p, r, pk, tid, flag in zip(outcome.parcels, outcome.results, outcome.pks, outcome.township_ids, flags,
+                                   strict=True):
+        vac = vacant.get(pk)
+        yield (run_pk, pk, p.code[:64], tid, p.area_m2, r.status.value, r.unbuilt, r.deemed_start,
+               r.days_past_start, r.idle_fee_due, r.idle_fee_wan, r.free_recovery_due, r.cause.value,
+               basis_value(list(r.basis)), flag, Decimal(str(round(vac, 2))) if vac is not None else None)
+
+
+def _insert_results(run: ScreeningRun, outcome: engine.Outcome, progress: engine.Progress) -> None:
+    """A million rows without a million model instances: COPY on PostgreSQL, batched executemany
+    elsewhere (inside run_save's transaction)."""
+    table = connection.ops.quote_name(ScreeningResult._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _RESULT_COLUMNS)
     total = len(outcome.results)
     with connection.cursor() as cur:
-        for i, (p, r, pk, tid, flag) in enumerate(zip(outcome.parcels, outcome.results, outcome.pks,
-                                                      outcome.township_ids, flags, strict=True), 1):
-            vac = outcome.vacant_m2.get(pk)
-            rows.append((run.pk, pk, p.code[:64], tid, p.area_m2, r.status.value, r.unbuilt, r.deemed_start,
-                         r.days_past_start, r.idle_fee_due, r.idle_fee_wan, r.free_recovery_due, r.cause.value,
-                         basis_field.get_db_prep_save(list(r.basis), connection), flag,
-                         Decimal(str(round(vac, 2))) if vac is not None else None))
-            if len(rows) >= INSERT_BATCH:
-                cur.executemany(sql, rows)
-                rows.clear()
-                progress("保存结果", i, total)
-        if rows:
-            cur.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            # the same JSON text Django's JSONField would send (json.dumps); jsonb stores it alike
+            with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for i, row in enumerate(_result_rows(run, outcome, json.dumps), 1):
+                    copy.write_row(row)
+                    if i % INSERT_BATCH == 0:
+                        progress("保存结果", i, total)
+        else:
+            basis_field = ScreeningResult._meta.get_field("basis")
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_RESULT_COLUMNS))})"
+            rows = _result_rows(run, outcome, lambda b: basis_field.get_db_prep_save(b, connection))
+            done = 0
+            while batch := list(itertools.islice(rows, INSERT_BATCH)):
+                cur.executemany(sql, batch)
+                done += len(batch)
+                progress("保存结果", done, total)
     progress("保存结果", total, total)
 
 
@@ -112,7 +129,8 @@ def run_save(*, outcome: engine.Outcome, user: Any, campaign: Campaign | None = 
                        duration_s=round(outcome.timings.get("total", 0.0), 3), note=note[:200])
     run.full_clean()
     run.save()
-    _insert_results(run, outcome, progress)
+    with engine.gc_paused():
+        _insert_results(run, outcome, progress)
     names = {v: k for k, v in outcome.township_names.items()}
     blocks = VacantBlock.objects.bulk_create([
         VacantBlock(run=run, block_id=b.block_id, township_id=names.get(b.township), area_m2=Decimal(str(round(
