@@ -198,8 +198,14 @@ def lists_propose(*, run: ScreeningRun, user: Any, campaign: Campaign | None = N
     from pandi.accounts.models import OrgUnit
 
     touched: list[InventoryList] = []
-    specs: list[tuple[str, Any]] = [(ListKind.DISTRICT, None)]
-    specs += [(ListKind.TOWNSHIP, t) for t in OrgUnit.objects.filter(kind="township").order_by("sort_order", "code")]
+    townships = list(OrgUnit.objects.filter(kind="township").defer("boundary_geojson").order_by("sort_order", "code"))
+    by_id = {t.pk: t for t in townships}
+    specs: list[tuple[str, Any]] = [(ListKind.DISTRICT, None)] + [(ListKind.TOWNSHIP, t) for t in townships]
+    through = InventoryEntry.parcels.through
+    block_parcels: dict[str, list[int]] = {}
+    for block_id, parcel_id in (VacantBlock.parcels.through.objects.filter(vacantblock__run=run)
+                                .values_list("vacantblock__block_id", "parcel_id")):
+        block_parcels.setdefault(block_id, []).append(parcel_id)
     for kind, township in specs:
         lst, _created = InventoryList.objects.get_or_create(
             campaign=campaign, kind=kind, township=township,
@@ -211,30 +217,41 @@ def lists_propose(*, run: ScreeningRun, user: Any, campaign: Campaign | None = N
         lst.save(update_fields=["run", "updated_at"])
         record_change(obj=lst, user=user, before=before, comment=f"由筛查 #{run.pk} 生成初筛清单")
         if kind == ListKind.DISTRICT:
-            proposed = {r.parcel_id: _entry_from_result(r, lst) for r in
-                        ScreeningResult.objects.filter(run=run, in_district_list=True).select_related("parcel")}
+            results = (ScreeningResult.objects.filter(run=run, in_district_list=True)
+                       .select_related("parcel").defer("parcel__geometry"))
+            proposed = {r.parcel_id: _entry_from_result(r, lst) for r in results}
             existing = {e.parcel_id: e for e in lst.entries.filter(source=EntrySource.PROPOSED)}
         else:
             proposed = {b.block_id: _entry_from_block(b, lst) for b in
                         VacantBlock.objects.filter(run=run, township=township, listed=True)}
             existing = {e.block_id: e for e in lst.entries.filter(source=EntrySource.PROPOSED)}
+        for e in [*proposed.values(), *existing.values()]:
+            e.township = by_id.get(e.township_id)  # the audit's display values without a query per entry
+            e.inventory_list = lst
         gone = [e for k, e in existing.items() if k not in proposed and not e.number]
         for e in gone:
             record_change(obj=e, user=user, before=snapshot(e), action="delete", comment="新的筛查不再包含此条目")
             e.delete()
+        # entries still proposed and not yet numbered take the new run's facts
+        kept = [(existing[k], p) for k, p in proposed.items() if k in existing and not existing[k].number]
+        befores = [snapshot(e) for e, _p in kept]
+        for e, p in kept:
+            for f in REFRESHED_FIELDS:
+                setattr(e, f, getattr(p, f))
+        InventoryEntry.objects.bulk_update([e for e, _p in kept], REFRESHED_FIELDS, batch_size=1000)
+        record_changes_bulk(objs=[e for e, _p in kept], user=user, befores=befores, comment=f"筛查 #{run.pk} 更新")
         new = [e for k, e in proposed.items() if k not in existing]
-        InventoryEntry.objects.bulk_create(new)
-        if kind == ListKind.TOWNSHIP:
-            ids = [e.block_id for e in new]
-            blocks = {b.block_id: b for b in VacantBlock.objects.filter(run=run, block_id__in=ids)}
-            for e in new:
-                e.parcels.set(blocks[e.block_id].parcels.all())
-        else:
-            for e in new:
-                e.parcels.set([e.parcel_id])
+        InventoryEntry.objects.bulk_create(new, batch_size=1000)
+        links = [through(inventoryentry_id=e.pk, parcel_id=pid) for e in new for pid in
+                 (block_parcels.get(e.block_id, []) if kind == ListKind.TOWNSHIP else [e.parcel_id])]
+        through.objects.bulk_create(links, batch_size=5000, ignore_conflicts=True)
         record_changes_bulk(objs=new, user=user, befores=[None] * len(new), comment=f"筛查 #{run.pk} 初筛")
         touched.append(lst)
     return touched
+
+
+REFRESHED_FIELDS = ["label", "holders", "area_m2", "status", "deemed_start", "days_past_start", "idle_fee_due",
+                    "free_recovery_due", "basis", "geometry"]
 
 
 def _check_list_edit(user: Any, lst: InventoryList) -> None:
