@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 from pandi.core.auditctx import current_audit_context
 
@@ -170,14 +171,17 @@ def record_event(*, obj: models.Model, user: Any, event: str, comment: str = "")
 
 def record_changes_bulk(*, objs: list[models.Model], user: Any, befores: list[Snapshot | None],
                         comment: str = "", batch_size: int = 2000) -> int:
-    """`record_change` for many records at once (imports): one INSERT per batch. Returns rows written.
+    """`record_change` for many records at once (imports, list proposals): batched raw INSERTs, no
+    model instance per row. Returns rows written.
 
     A created record's entry keeps its values once, in `changes` (label, display value), not again
     in `after`: imports create hundreds of thousands of them."""
     ctx = current_audit_context()
     actor = _actor_fields(user)
-    entries: list[AuditEntry] = []
-    content_types: dict[type, ContentType] = {}
+    actor_id = actor["actor"].pk if actor["actor"] is not None else None
+    now = timezone.now()
+    content_types: dict[type, int] = {}
+    rows: list[tuple] = []
     for obj, before in zip(objs, befores, strict=True):
         after = snapshot(obj)
         changes = diff(before, after)
@@ -185,17 +189,43 @@ def record_changes_bulk(*, objs: list[models.Model], user: Any, befores: list[Sn
             continue
         model = type(obj)
         if model not in content_types:
-            content_types[model] = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+            content_types[model] = ContentType.objects.get_for_model(obj, for_concrete_model=False).pk
         township_ref, enterprise_ref = _scope_refs(obj)
-        entries.append(AuditEntry(
-            **actor, source=ctx.source, request_id=ctx.request_id, ip=ctx.ip,
-            action=AuditAction.CREATE if before is None else AuditAction.UPDATE, content_type=content_types[model],
-            object_id=str(obj.pk), object_repr=str(obj)[:255], before=before.values if before else None,
-            after=after.values if before is not None else None, changes=changes, comment=comment,
-            township_ref=township_ref, enterprise_ref=enterprise_ref,
-        ))
-    AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
-    return len(entries)
+        rows.append((now, actor_id, actor["actor_name"], ctx.source, ctx.request_id, ctx.ip,
+                     AuditAction.CREATE if before is None else AuditAction.UPDATE, "", content_types[model],
+                     str(obj.pk), str(obj)[:255], before.values if before else None,
+                     after.values if before is not None else None, changes, comment, township_ref, enterprise_ref))
+    _insert_entries(rows, batch_size)
+    return len(rows)
+
+
+AUDIT_FIELDS = ("at", "actor", "actor_name", "source", "request_id", "ip", "action", "event", "content_type",
+                "object_id", "object_repr", "before", "after", "changes", "comment", "township_ref", "enterprise_ref")
+
+
+def _insert_entries(rows: list[tuple], batch_size: int) -> None:
+    """Raw executemany of audit rows, each value prepared by its field (JSON, datetimes) for this database."""
+    if not rows:
+        return
+    from django.db import connection
+
+    meta = AuditEntry._meta
+    fields = [meta.get_field(name) for name in AUDIT_FIELDS]
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    json_idx = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    at_field = fields[0]
+    with connection.cursor() as cur:
+        for start in range(0, len(rows), batch_size):
+            batch = []
+            for r in rows[start:start + batch_size]:
+                values = list(r)
+                values[0] = at_field.get_db_prep_save(values[0], connection)
+                for i in json_idx:
+                    values[i] = fields[i].get_db_prep_save(values[i], connection)
+                batch.append(values)
+            cur.executemany(sql, batch)
 
 
 def record_field_change_bulk(*, objs: list[models.Model], user: Any, field: str, old: Any, new: Any,
