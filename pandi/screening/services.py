@@ -137,9 +137,9 @@ def run_save(*, outcome: engine.Outcome, user: Any, campaign: Campaign | None = 
             b.area_m2, 2))), listed=b.listed, parcel_codes=b.parcel_codes, holders=b.holders,
             township_shares={k: round(v, 2) for k, v in b.township_shares.items()}, geometry=g)
         for b, g in zip(outcome.blocks, outcome.block_geometries, strict=True)], batch_size=2000)
-    through = VacantBlock.parcels.through
-    through.objects.bulk_create([through(vacantblock_id=b.pk, parcel_id=pid) for b, pids in
-                                 zip(blocks, outcome.block_parcel_pks, strict=True) for pid in pids], batch_size=5000)
+    _insert_links(VacantBlock.parcels.through, "vacantblock", [(b.pk, pid) for b, pids in
+                                                                zip(blocks, outcome.block_parcel_pks, strict=True)
+                                                                for pid in pids])
     record_change(obj=run, user=user, before=None, comment=f"筛查 {run.counts['parcels']} 宗")
     return run
 
@@ -242,12 +242,27 @@ def lists_propose(*, run: ScreeningRun, user: Any, campaign: Campaign | None = N
         record_changes_bulk(objs=[e for e, _p in kept], user=user, befores=befores, comment=f"筛查 #{run.pk} 更新")
         new = [e for k, e in proposed.items() if k not in existing]
         InventoryEntry.objects.bulk_create(new, batch_size=1000)
-        links = [through(inventoryentry_id=e.pk, parcel_id=pid) for e in new for pid in
-                 (block_parcels.get(e.block_id, []) if kind == ListKind.TOWNSHIP else [e.parcel_id])]
-        through.objects.bulk_create(links, batch_size=5000, ignore_conflicts=True)
+        _insert_links(through, "inventoryentry", [
+            (e.pk, pid) for e in new
+            for pid in (block_parcels.get(e.block_id, []) if kind == ListKind.TOWNSHIP else [e.parcel_id])])
         record_changes_bulk(objs=new, user=user, befores=[None] * len(new), comment=f"筛查 #{run.pk} 初筛")
         touched.append(lst)
     return touched
+
+
+def _insert_links(through: Any, owner: str, pairs: list[tuple[int, int]], batch: int = 10000) -> None:
+    """Many-to-many links (owner id, parcel id) with a raw batched INSERT: no model instance per link."""
+    if not pairs:
+        return
+    quote = connection.ops.quote_name
+    owner_col = through._meta.get_field(owner).column
+    parcel_col = through._meta.get_field("parcel").column
+    sql = (f"INSERT INTO {quote(through._meta.db_table)} ({quote(owner_col)}, {quote(parcel_col)}) "
+           "VALUES (%s, %s)")
+    unique = list(dict.fromkeys(pairs))
+    with connection.cursor() as cur:
+        for i in range(0, len(unique), batch):
+            cur.executemany(sql, unique[i:i + batch])
 
 
 REFRESHED_FIELDS = ["label", "holders", "area_m2", "status", "deemed_start", "days_past_start", "idle_fee_due",
