@@ -203,3 +203,60 @@ def test_district_lead_returns_a_list_with_a_comment_the_officer_reads_it(page, 
     expect(row).to_have_attribute("data-included", "1")
     expect(page.locator("[data-testid=list-history]")).to_contain_text("退回")
     save_screenshot(page, "screening-13-town-returned")
+
+
+def _pdf_page_image(data: bytes):
+    """The page of a Pandi map PDF as an image: the PDF wraps one JPEG page (DCTDecode), which Pillow
+    decodes — the PDF rendered back to pixels without a PDF renderer."""
+    import io
+
+    from PIL import Image
+
+    start = data.index(b"stream", data.index(b"/DCTDecode")) + len(b"stream")
+    start += 2 if data[start:start + 2] == b"\r\n" else 1
+    end = data.index(b"endstream", start)
+    return Image.open(io.BytesIO(data[start:end])).convert("RGB")
+
+
+def test_district_lead_prints_the_distribution_map_and_exports_the_list(page, live_server, lists_world, login):
+    """After acceptance: the 地块分布图 as an A3 PDF and the Excel list, downloaded in the browser and checked."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.screening_world import accepted
+
+    from .conftest import SCREENSHOT_DIR
+
+    ns = accepted(lists_world)
+    base = live_server.url
+    login("lead")
+    page.goto(f"{base}/screening/lists/inventory/")
+    # the print link opens the PDF inline (for the browser's print dialog); fetch it with the page's session
+    href = page.get_attribute("[data-testid=distribution-print-link]", "href")
+    response = page.request.get(f"{base}{href}")
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    data = response.body()
+    assert data.startswith(b"%PDF")
+    image = _pdf_page_image(data)
+    width, height = image.size
+    assert abs(width / height - 420 / 297) < 0.01  # A3 landscape
+    image.save(SCREENSHOT_DIR / "screening-14-distribution-map-from-pdf.png")
+    # the entries are drawn: red (district list) and orange (township blocks) pixels on the map
+    small = image.resize((width // 8, height // 8))
+    reds = sum(1 for x in range(small.width) for y in range(small.height)
+               if (p := small.getpixel((x, y)))[0] > 180 and p[1] < 110 and p[2] < 110)
+    assert reds > 0
+
+    with page.expect_download() as xlsx_info:
+        page.click("[data-testid=inventory-xlsx-link]")
+    with open(xlsx_info.value.path(), "rb") as f:  # the download's temp name has no .xlsx suffix
+        sheet = load_workbook(io.BytesIO(f.read())).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert "清单" in str(rows[0][0])
+    header = next(r for r in rows if r and r[0] == "序号")
+    assert list(header[:3]) == ["序号", "清单编号", "乡镇街道"]
+    numbers = {r[1] for r in rows if r and isinstance(r[0], int)}
+    assert {ns.entry_a.number, ns.block_a.number, ns.entry_b.number, ns.block_b.number} <= numbers
+    total = next(r for r in rows if r and r[1] == "合计")
+    assert total[5] == pytest.approx(sum(r[5] for r in rows if r and isinstance(r[0], int)))
