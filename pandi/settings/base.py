@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "pandi.land",
     "pandi.supervision",
     "pandi.screening",
+    "pandi.rectification",
 ]
 
 MIDDLEWARE = [
