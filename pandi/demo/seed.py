@@ -173,4 +173,7 @@ def seed_demo(progress: Callable[[str], None] = lambda _msg: None, *, with_land:
         from .screening import seed_screening
 
         seed_screening(progress=progress)
+        from .rectification import seed_rectification
+
+        seed_rectification(progress=progress)
     return result

@@ -197,9 +197,11 @@ def plan_problems(p: PlanFacts, *, start_deadline: date, duration_months: int) -
             if p.deadline > limit and not p.exception_reason.strip():
                 problems["deadline"] = (f"整改期限原则上为开始后 {duration_months} 个月内（不晚于 {limit:%Y-%m-%d}）；"
                                         "确需延长的，请填写延期理由并经批准")
-    missing = [k for k, v in p.benefits.items() if v is None]
-    if not p.benefits or missing:
-        names = "、".join(BENEFIT_LABELS.get(k, k) for k in (missing or BENEFIT_LABELS))
+    # every expected benefit is required: one left out of the facts is as missing as one given as None
+    missing = [k for k in BENEFIT_LABELS if p.benefits.get(k) is None]
+    missing += [k for k, v in p.benefits.items() if v is None and k not in BENEFIT_LABELS]
+    if missing:
+        names = "、".join(BENEFIT_LABELS.get(k, k) for k in missing)
         problems["benefits"] = f"请填写预期效益：{names}"
     problems.update(step_problems(p))
     return problems
@@ -332,7 +334,7 @@ def queue_items(f: QueueFacts, today: date) -> list[QueueItem]:
     from datetime import timedelta
 
     items: list[QueueItem] = []
-    s = f.status
+    s = PlanStatus(f.status)  # the identity checks below need the member, not its text
     if s in (PlanStatus.DRAFT, PlanStatus.RETURNED):
         items.append(QueueItem(Reason.PLAN_NOT_SUBMITTED, Actor.ENTERPRISE, f.start_deadline,
                                "请完善并提交整改方案" if s is PlanStatus.DRAFT else "请按退回意见修改后重新提交"))

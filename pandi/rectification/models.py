@@ -170,7 +170,7 @@ class PlanEvent(models.Model):
     class Meta:
         verbose_name = "方案记录"
         verbose_name_plural = "方案记录"
-        ordering = ["plan_id", "at", "id"]
+        ordering = ["plan_id", "id"]  # the order things happened (`at` may carry a dated scenario's time)
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d} {self.label}"

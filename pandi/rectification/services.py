@@ -108,11 +108,14 @@ def _audit_user(user: Any) -> Any:
     return None if isinstance(user, LinkUser) else user
 
 
-def _event(plan: RectificationPlan, user: Any, action: str, label: str, before: str, comment: str = "") -> None:
+def _event(plan: RectificationPlan, user: Any, action: str, label: str, before: str, comment: str = "",
+           at: datetime | None = None) -> None:
     name = user.full_name if isinstance(user, LinkUser) else (
         (getattr(user, "full_name", "") or user.get_username()) if getattr(user, "is_authenticated", False) else "系统")
-    PlanEvent.objects.create(plan=plan, actor=_audit_user(user), actor_name=name[:150], action=action, label=label,
-                             from_status=before, to_status=plan.status, comment=comment)
+    event = PlanEvent.objects.create(plan=plan, actor=_audit_user(user), actor_name=name[:150], action=action,
+                                     label=label, from_status=before, to_status=plan.status, comment=comment)
+    if at is not None:  # a dated scenario (the demo): the timeline shows when it happened
+        PlanEvent.objects.filter(pk=event.pk).update(at=at)
 
 
 def _locked_save(plan: RectificationPlan, expected: int | None, fields: list[str]) -> None:
@@ -203,10 +206,29 @@ def _apply_content(plan: RectificationPlan, data: dict[str, Any]) -> None:
 
 
 def _replace_steps(plan: RectificationPlan, steps: list[StepFacts]) -> None:
-    plan.steps.all().delete()
+    """Set the plan's monthly steps: months kept are updated in place (their progress stays attached),
+    new months added, dropped months deleted — unless progress was already reported against them."""
+    existing = {s.month: s for s in plan.steps.all()}
+    wanted = {s.month: s for s in steps}
+    reported = set(ProgressItem.objects.filter(step__plan=plan).values_list("step__month", flat=True))
+    dropped = [m for m in existing if m not in wanted]
+    blocked = sorted(m for m in dropped if m in reported)
+    if blocked:
+        months = "、".join(f"{m:%Y年%m月}" for m in blocked)
+        raise ValidationError({"steps": f"{months}已报送进展，不能删除该月的实施步骤"})
+    PlanStep.objects.filter(plan=plan, month__in=dropped).delete()
+    changed = []
+    for m, s in wanted.items():
+        step = existing.get(m)
+        if step is None:
+            continue
+        step.action, step.milestone = s.action[:300], s.milestone
+        step.floor_area_m2, step.investment_wan = s.floor_area_m2, s.investment_wan
+        changed.append(step)
+    PlanStep.objects.bulk_update(changed, ["action", "milestone", "floor_area_m2", "investment_wan"])
     PlanStep.objects.bulk_create([PlanStep(plan=plan, month=s.month, action=s.action[:300], milestone=s.milestone,
                                            floor_area_m2=s.floor_area_m2, investment_wan=s.investment_wan)
-                                  for s in steps])
+                                  for m, s in wanted.items() if m not in existing])
 
 
 @transaction.atomic
@@ -326,7 +348,7 @@ def plan_transition(*, user: Any, plan: RectificationPlan, action: str, comment:
     record_change(obj=plan, user=_audit_user(user), before=before, comment=comment.strip() or label)
     from pandi.domain.rectification import TRANSITIONS
 
-    _event(plan, user, action, TRANSITIONS[action].label, before_status, comment.strip())
+    _event(plan, user, action, TRANSITIONS[action].label, before_status, comment.strip(), at=now)
     return plan
 
 
@@ -435,6 +457,8 @@ def report_submit(*, user: Any, plan: RectificationPlan, month: date, narrative:
         raise ValidationError(f"整改方案状态为“{plan.get_status_display()}”，不能报送进展")
     if plan.start and month < month_start(plan.start):
         raise ValidationError({"month": f"{month:%Y年%m月}早于整改开始月份"})
+    if plan.deadline and month > month_start(plan.deadline):
+        raise ValidationError({"month": f"{month:%Y年%m月}晚于整改期限（{plan.deadline:%Y-%m-%d}）"})
     if month > month_start(timezone.localdate()):
         raise ValidationError({"month": "不能报送未来月份的进展"})
     if not narrative.strip():

@@ -87,3 +87,37 @@ def test_demo_screening_tells_the_2021_review_and_is_idempotent():
     audit_rows = AuditEntry.objects.count()
     assert seed_screening() == {"skipped": True}
     assert AuditEntry.objects.count() == audit_rows
+
+
+def test_demo_rectification_has_plans_in_every_state_with_progress_and_photos_and_is_idempotent():
+    from pandi.accounts.models import OrgUnit
+    from pandi.demo.land import seed_land
+    from pandi.demo.rectification import SCENARIO_TODAY, seed_rectification
+    from pandi.demo.screening import seed_screening
+    from pandi.rectification.models import Evidence, PlanVersion, ProgressReport, QueueEntry, RectificationPlan
+
+    run_seed()
+    orgs = {o.code: o for o in OrgUnit.objects.all()}
+    seed_land(orgs=orgs, zones={"330703001": 1, "330703002": 1, "330703101": 1})
+    seed_screening()
+    result = seed_rectification(today=SCENARIO_TODAY)
+    states = set(RectificationPlan.objects.values_list("status", flat=True))
+    # filed plans start on their start date (June 2021), so by March 2022 they are in progress
+    assert {"draft", "submitted", "returned", "approved", "in_progress", "completed", "overdue", "refused",
+            "withdrawn"} <= states, result
+    assert RectificationPlan.objects.filter(status="returned").exclude(last_comment="").exists()
+    amended = RectificationPlan.objects.get(version=2)
+    assert PlanVersion.objects.filter(plan=amended, version=1).exists()
+    reports = set(ProgressReport.objects.values_list("status", flat=True))
+    assert {"confirmed", "queried"} <= reports
+    in_progress = RectificationPlan.objects.filter(status="in_progress")
+    counts = {p.reports.count() for p in in_progress}  # the filed ones started by the tick have none yet
+    assert counts - {0} and counts - {0} <= set(range(2, 7))
+    photos = Evidence.objects.filter(kind="photo")
+    assert photos.exists() and not photos.filter(taken_at=None).exists() and not photos.filter(lon=None).exists()
+    warned = [w for ws in photos.values_list("warnings", flat=True) for w in ws]
+    assert len(warned) == 1 and "不在宗地范围内" in warned[0]
+    assert QueueEntry.objects.filter(resolved_at=None).exists()
+    audit_rows, plans = AuditEntry.objects.count(), RectificationPlan.objects.count()
+    assert seed_rectification() == {"skipped": True}
+    assert (AuditEntry.objects.count(), RectificationPlan.objects.count()) == (audit_rows, plans)
