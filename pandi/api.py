@@ -16,6 +16,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from pandi.accounts.api import router as accounts_router
 from pandi.land.api import router as land_router
 from pandi.land.api_map import router as map_router
+from pandi.rectification.api import router as rectification_router
 from pandi.screening.api import router as screening_router
 from pandi.supervision.api import router as supervision_router
 
@@ -96,4 +97,5 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/campaigns", supervision_router)
 api.add_router("/land", land_router)
 api.add_router("/map", map_router)
+api.add_router("/rectification", rectification_router)
 api.add_router("/screening", screening_router)

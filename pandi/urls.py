@@ -8,6 +8,7 @@ urlpatterns = [
     path("campaigns/", include("pandi.supervision.urls")),
     path("land/", include("pandi.land.urls")),
     path("screening/", include("pandi.screening.urls")),
+    path("rectification/", include("pandi.rectification.urls")),
     path("audit/", include("pandi.audit.urls")),
     path("api/", api.urls),
 ]

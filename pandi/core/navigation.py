@@ -4,9 +4,11 @@ is shown only to users who hold its permission (None = everyone signed in)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from pandi.domain.access import Perm
 
@@ -20,6 +22,7 @@ class NavItem:
     perm: Perm | None = None
     exact: bool = False  # highlight only on this very page, not on pages below it
     internal: bool = False  # only for district-wide roles and township officers (not enterprise users)
+    badge: str | None = None  # dotted path of a callable(user) -> int | None, drawn as a count next to the label
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ SECTIONS: tuple[NavSection, ...] = (
         NavItem("地块分布图", "screening:distribution_map", internal=True),
         NavItem("年度工作方案", "screening:workplan", internal=True, exact=True),
     )),
+    NavSection("整改", (
+        NavItem("整改方案", "rectification:plan_list", exact=True),
+        NavItem("待办事项", "rectification:queue", badge="pandi.rectification.context_processors.queue_badge"),
+    )),
     NavSection("系统管理", (
         NavItem("组织机构", "accounts:org_list"),
         NavItem("用户与岗位", "accounts:user_list", Perm.VIEW_USERS),
@@ -66,7 +73,9 @@ def navigation_for(user: Any, current_path: str) -> list[dict[str, Any]]:
                 continue
             url = reverse(item.url_name)
             active = current_path == url if url == "/" or item.exact else current_path.startswith(url)
-            items.append({"label": item.label, "url": url, "active": active})
+            # called by the template only where the navigation is drawn (not for HTMX partials)
+            badge = partial(import_string(item.badge), user) if item.badge else None
+            items.append({"label": item.label, "url": url, "active": active, "badge": badge})
         if items:
             result.append({"label": section.label, "items": items})
     return result

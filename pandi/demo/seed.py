@@ -47,9 +47,9 @@ DISTRICT_ACCOUNTS: list[tuple[str, str, Role, str | None, str]] = [
 TOWNSHIP_OFFICER_NAMES = ["张伟", "刘洋", "杨帆", "黄磊", "赵静", "徐明", "马丽", "胡斌", "郭亮", "林芳", "罗军"]
 
 DEMO_ENTERPRISE = {
-    "name": "金华富祥化纤有限公司", "legal_representative": "", "contact_person": "钱经理",
-    "contact_phone": "0579-8200 0000", "address": "金东经济开发区", "industry_name": "化学纤维制造业",
-    "industry_code": "C28", "above_scale": True,
+    "name": "金华顺发塑料制品有限公司", "legal_representative": "", "contact_person": "钱经理",
+    "contact_phone": "0579-8200 0000", "address": "金东经济开发区", "industry_name": "塑料制品业",
+    "industry_code": "C29", "above_scale": True,
 }
 
 CAMPAIGN = {

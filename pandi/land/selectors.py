@@ -195,6 +195,7 @@ class ParcelPage:
     can_edit: bool = False
     township_visible: bool = False
     screening: dict[str, Any] | None = None  # the latest screening result and inventory entries (internal users)
+    plans: list[Any] = field(default_factory=list)  # rectification plans covering the parcel (with progress)
 
 
 def can_edit_land(user: Any, township_id: int | None) -> bool:
@@ -237,6 +238,9 @@ def parcel_detail(*, user: Any, pk: Any) -> ParcelPage:
         page.screening = parcel_screening(user=user, parcel=parcel)
         page.timeline = sorted(page.timeline + _screening_events(page.screening),
                                key=lambda e: (e.day, {"agreed": 0, "fact": 1, "warning": 2}.get(e.kind, 3)))
+    from pandi.rectification.selectors_plans import plans_for_parcel
+
+    page.plans = plans_for_parcel(user=user, parcel=parcel)
     return page
 
 

@@ -73,7 +73,8 @@ def plan_progress(plan: RectificationPlan, *, today: date | None = None) -> Prog
     planned = planned_totals(steps)
     # what should be done by now: the months already over (this month's report is not due yet)
     to_date = planned_totals(steps, until=add_months(month_start(today), -1))
-    items = ProgressItem.objects.filter(report__plan=plan).exclude(report__status="queried")
+    items = list(ProgressItem.objects.filter(report__plan=plan).exclude(report__status="queried")
+                 .select_related("step"))
     area = sum((i.floor_area_m2 for i in items), Decimal(0))
     inv = sum((i.investment_wan for i in items), Decimal(0))
     ms = sum(1 for i in items if i.milestone_reached and i.step.milestone) if items else 0
@@ -97,6 +98,8 @@ def queue_for(*, user: Any, include_resolved: bool = False) -> QuerySet[QueueEnt
         qs = qs.filter(who__in=["township", "enterprise"])
     elif Role.ENTERPRISE in roles:
         qs = qs.filter(who="enterprise")
+    else:  # departments, court, supervision, leadership: no rectification work of their own
+        qs = qs.none()
     return qs.order_by("due", "id")
 
 

@@ -270,6 +270,7 @@ def plan_create(*, user: Any, entries: list[Any], data: dict[str, Any], steps: l
     record_change(obj=plan, user=_audit_user(user), before=None,
                   comment="乡镇代企业填报" if actor is Actor.TOWNSHIP else "")
     _event(plan, user, "create", "新建整改方案" + ("（乡镇代填）" if actor is Actor.TOWNSHIP else ""), "")
+    _after(plan)
     return plan
 
 
@@ -349,6 +350,8 @@ def plan_transition(*, user: Any, plan: RectificationPlan, action: str, comment:
     from pandi.domain.rectification import TRANSITIONS
 
     _event(plan, user, action, TRANSITIONS[action].label, before_status, comment.strip(), at=now)
+    if user is not None:
+        _after(plan)
     return plan
 
 
@@ -398,7 +401,8 @@ def _exif(content: bytes) -> tuple[datetime | None, float | None, float | None]:
     return taken, lon, lat
 
 
-def _check_upload(u: Upload) -> str:
+def check_upload(u: Upload) -> str:
+    """The upload's content type if it may be stored (kind, size, extension, magic bytes); else ValidationError."""
     import os
 
     from .choices import EvidenceKind
@@ -493,13 +497,14 @@ def report_submit(*, user: Any, plan: RectificationPlan, month: date, narrative:
     for u in uploads or []:
         evidence_add(user=user, report=report, upload=u)
     _event(plan, user, "report", f"报送{month:%Y年%m月}进展", plan.status)
+    _after(plan)
     return report
 
 
 @transaction.atomic
 def evidence_add(*, user: Any, report: ProgressReport, upload: Upload) -> Evidence:
     actor_for(user, report.plan)
-    content_type = _check_upload(upload)
+    content_type = check_upload(upload)
     sha = hashlib.sha256(upload.content).hexdigest()
     taken = lon = lat = None
     warnings: list[str] = []
@@ -517,6 +522,7 @@ def evidence_add(*, user: Any, report: ProgressReport, upload: Upload) -> Eviden
     ev.file.save(upload.name, ContentFile(upload.content), save=False)
     ev.save()
     record_change(obj=ev, user=_audit_user(user), before=None, comment="上传佐证材料")
+    _after(report.plan)
     return ev
 
 
@@ -537,6 +543,7 @@ def report_review(*, user: Any, report: ProgressReport, confirm: bool, comment: 
     record_change(obj=report, user=user, before=before, comment="确认" if confirm else "提出疑问")
     _event(report.plan, user, "report_review", f"{'确认' if confirm else '质询'}{report.month:%Y年%m月}进展",
            report.plan.status, comment.strip())
+    _after(report.plan)
     return report
 
 
@@ -560,6 +567,43 @@ def queue_facts(plan: RectificationPlan, today: date) -> QueueFacts:
     )
 
 
+def queue_refresh_plan(plan: RectificationPlan, today: date | None = None,
+                      counts: dict[str, int] | None = None) -> None:
+    """Bring one plan's queue up to date (called after every action on the plan, and by the tick)."""
+    today = today or timezone.localdate()
+    counts = counts if counts is not None else {"opened": 0, "resolved": 0}
+    open_plan = PlanStatus(plan.status) in OPEN_STATUSES
+    wanted = ({f"{i.reason.value}|{i.month or ''}": i for i in queue_items(queue_facts(plan, today), today)}
+              if open_plan else {})
+    current = {q.key: q for q in QueueEntry.objects.filter(plan=plan, resolved_at=None)}
+    for key, q in current.items():
+        if key not in wanted:
+            q.resolved_at = timezone.now()
+            q.save(update_fields=["resolved_at"])
+            counts["resolved"] = counts.get("resolved", 0) + 1
+        elif (q.due, q.detail) != (wanted[key].due, wanted[key].detail[:300]):
+            q.due, q.detail = wanted[key].due, wanted[key].detail[:300]
+            q.save(update_fields=["due", "detail"])
+    for key, item in wanted.items():
+        if key not in current:
+            QueueEntry.objects.create(plan=plan, reason=item.reason.value, key=key, who=item.who.value,
+                                      month=item.month, due=item.due, detail=item.detail[:300],
+                                      township_id=plan.township_id, enterprise_id=plan.enterprise_id)
+            counts["opened"] = counts.get("opened", 0) + 1
+
+
+def _after(plan: RectificationPlan) -> None:
+    """Once the action commits, the plan's queue reflects it (not only at the next tick)."""
+    pk = plan.pk
+
+    def refresh() -> None:
+        fresh = RectificationPlan.objects.select_related("campaign").filter(pk=pk).first()
+        if fresh is not None:
+            queue_refresh_plan(fresh)
+
+    transaction.on_commit(refresh)
+
+
 def queue_refresh(*, today: date | None = None) -> dict[str, int]:
     """Bring every open plan's queue up to date; move filed plans whose start has come to 整改中 and plans
     past their deadline to 逾期. Idempotent: run it every hour."""
@@ -575,22 +619,7 @@ def queue_refresh(*, today: date | None = None) -> dict[str, int]:
             if plan.status in (PlanStatus.FILED, PlanStatus.IN_PROGRESS) and plan.deadline and today > plan.deadline:
                 plan_transition(user=None, plan=plan, action="mark_overdue", comment="整改期限已过，尚未完成")
                 counts["overdue"] += 1
-            wanted = {f"{i.reason.value}|{i.month or ''}": i for i in queue_items(queue_facts(plan, today), today)}
-            current = {q.key: q for q in QueueEntry.objects.filter(plan=plan, resolved_at=None)}
-            for key, q in current.items():
-                if key not in wanted:
-                    q.resolved_at = timezone.now()
-                    q.save(update_fields=["resolved_at"])
-                    counts["resolved"] += 1
-                elif (q.due, q.detail) != (wanted[key].due, wanted[key].detail):
-                    q.due, q.detail = wanted[key].due, wanted[key].detail
-                    q.save(update_fields=["due", "detail"])
-            for key, item in wanted.items():
-                if key not in current:
-                    QueueEntry.objects.create(plan=plan, reason=item.reason.value, key=key, who=item.who.value,
-                                              month=item.month, due=item.due, detail=item.detail[:300],
-                                              township_id=plan.township_id, enterprise_id=plan.enterprise_id)
-                    counts["opened"] += 1
+            queue_refresh_plan(plan, today, counts)
     # plans that closed: their open items are done
     closed = QueueEntry.objects.filter(resolved_at=None).exclude(plan__status__in=[s.value for s in OPEN_STATUSES])
     counts["resolved"] += closed.update(resolved_at=timezone.now())

@@ -63,6 +63,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pandi.core.context_processors.pandi",
+                "pandi.rectification.context_processors.queue",
             ],
         },
     }

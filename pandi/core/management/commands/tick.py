@@ -40,7 +40,16 @@ def refresh_parcel_states(now) -> str:
     return f"更新宗地状态（约定开工日期已到等）{parcels_refresh_states()} 宗"
 
 
-TASKS = [purge_login_failures, expire_api_tokens, clear_expired_sessions, refresh_parcel_states]
+def refresh_rectification_queue(now) -> str:
+    from pandi.rectification.services import queue_refresh
+
+    c = queue_refresh(today=timezone.localdate(now))
+    return (f"更新整改待办事项：新增 {c['opened']} 项，办结 {c['resolved']} 项；"
+            f"方案转为整改中 {c['started']} 个，转为逾期 {c['overdue']} 个")
+
+
+TASKS = [purge_login_failures, expire_api_tokens, clear_expired_sessions, refresh_parcel_states,
+         refresh_rectification_queue]
 
 
 class Command(PandiCommand):
