@@ -93,7 +93,7 @@ function createMap(container, config, options = {}) {
 }
 
 function legendTitle(config, filters) {
-  if (filters.layer === "screening" && config.screening) return `筛查状态（截至 ${config.screening.as_of}）`;
+  if (filters.layer && config.layers && config.layers[filters.layer]) return config.layers[filters.layer].title;
   return "宗地状态";
 }
 
@@ -165,8 +165,8 @@ function mountFull(root, config) {
   const results = root.querySelector("[data-role=results]");
   const filters = { township: "", state: "", layer: "", inventory: "", ...(config.filters || {}) };
   // colour by construction state, or (layer=screening) by the latest saved screening's status
-  const layerStates = () => (filters.layer === "screening" && config.screening
-    ? config.screening.states : config.states);
+  const layerStates = () => (filters.layer && config.layers && config.layers[filters.layer]
+    ? config.layers[filters.layer].states : config.states);
   let states = statesOf({ states: layerStates() });
 
   const map = createMap(canvas, config);

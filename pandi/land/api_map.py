@@ -31,15 +31,16 @@ router = Router(tags=["地图数据"])
                 f"先按格网聚合（`dense=true`），{DENSE_MAX_ZOOM} 级起只返回面积最大的 {FEATURE_CAP} 宗并标 "
                 "`truncated=true`；低于该级别时返回按格网聚合的宗数与各状态宗数（`mode=clusters`）。"
                 "可按乡镇（街道）编号 `township` 与状态 `state`（逗号分隔）筛选。`layer=screening` 时按最近一次"
-                "保存的筛查结果着色（状态值为筛查状态）。只含当前用户可见的宗地。"))
+                "保存的筛查结果着色（状态值为筛查状态），`layer=rectification` 时按覆盖该宗地的最新整改方案状态着色。"
+                "只含当前用户可见的宗地。"))
 def parcels(request: HttpRequest, bbox: str | None = None, zoom: int = Query(12, ge=0, le=22),
             township: str | None = None, state: str | None = None, layer: str | None = None) -> dict[str, Any]:
     try:
         box = parse_bbox(bbox)
     except ValueError as exc:
         raise ValidationError({"bbox": [str(exc)]}) from exc
-    if layer not in (None, "", "construction", "screening"):
-        raise ValidationError({"layer": [f"图层“{layer}”无效，应为 construction 或 screening"]})
+    if layer not in (None, "", "construction", "screening", "rectification"):
+        raise ValidationError({"layer": [f"图层“{layer}”无效，应为 construction、screening 或 rectification"]})
     return map_parcels(user=request.user, bbox=box, zoom=zoom, township=township, state=state, layer=layer)
 
 

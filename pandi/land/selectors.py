@@ -442,17 +442,39 @@ def latest_run(user: Any) -> Any:
 
 
 def _with_layer(qs: QuerySet[Parcel], layer: str | None, run: Any) -> tuple[QuerySet[Parcel], str]:
-    """The queryset and the name of the value to colour by: the construction state, or the status
-    in the latest screening run (layer=screening)."""
-    if layer != "screening" or run is None:
-        return qs, "state"
+    """The queryset and the name of the value to colour by: the construction state, the status in the
+    latest screening run (layer=screening), or the state of the newest rectification plan covering
+    the parcel (layer=rectification)."""
     from django.db.models import OuterRef, Subquery
     from django.db.models.functions import Coalesce
 
+    if layer == "rectification":
+        from pandi.rectification.models import RectificationPlan
+
+        status = Subquery(RectificationPlan.objects.filter(plan_entries__entry__parcels=OuterRef("pk"))
+                          .order_by("-updated_at", "-id").values("status")[:1])
+        return qs.annotate(layer_state=Coalesce(status, Value("none"))), "layer_state"
+    if layer != "screening" or run is None:
+        return qs, "state"
     from pandi.screening.models import ScreeningResult
 
     status = Subquery(ScreeningResult.objects.filter(run=run, parcel_id=OuterRef("pk")).values("status")[:1])
     return qs.annotate(layer_state=Coalesce(status, Value("none"))), "layer_state"
+
+
+RECTIFICATION_COLOURS = {
+    "draft": "#94a3b8", "submitted": "#60a5fa", "returned": "#f59e0b", "approved": "#38bdf8", "filed": "#0ea5e9",
+    "in_progress": "#2563eb", "completed": "#16a34a", "overdue": "#dc2626", "refused": "#7f1d1d",
+    "withdrawn": "#a3a3a3", "none": "#e5e7eb",
+}
+
+
+def rectification_states() -> list[dict[str, str]]:
+    from pandi.domain.rectification import PLAN_STATUS_LABELS
+
+    return [{"value": k.value, "label": v, "colour": RECTIFICATION_COLOURS[k.value]}
+            for k, v in PLAN_STATUS_LABELS.items()] + [
+        {"value": "none", "label": "无整改方案", "colour": RECTIFICATION_COLOURS["none"]}]
 
 
 def map_parcels(*, user: Any, bbox: tuple[float, float, float, float] | None, zoom: int,
@@ -461,6 +483,13 @@ def map_parcels(*, user: Any, bbox: tuple[float, float, float, float] | None, zo
     """Map data for a view: polygons (zoom ≥ 15, capped) or a grid of counts by state (below).
     `layer=screening` colours by the status in the latest saved screening run instead."""
     run = latest_run(user) if layer == "screening" else None
+    if layer == "rectification":
+        base, key = _with_layer(_map_base(user=user, township=township), layer, None)
+        if state:
+            base = base.filter(layer_state__in=[s for s in str(state).split(",") if s])
+        data = _map_parcels_by(base, bbox=bbox, zoom=zoom, cap=cap, key=key)
+        data["layer"] = {"name": "rectification"}
+        return data
     if layer == "screening" and run is not None:
         base, key = _with_layer(_map_base(user=user, township=township), layer, run)
         if state:

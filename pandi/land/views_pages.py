@@ -52,6 +52,7 @@ from .selectors import (
     parcel_map_feature,
     parcel_totals,
     plain_number,
+    rectification_states,
     screening_states,
 )
 from .services import CONSTRUCTION_FIELDS, STANDARD_FIELDS
@@ -462,8 +463,17 @@ def _screening_map_config(user: Any) -> dict[str, Any]:
         extra["entryUrl"] = reverse("screening:entry_detail", args=[PARCEL_ID_SENTINEL]).replace(
             str(PARCEL_ID_SENTINEL), "{id}")
     run = latest_run(user)
+    layers: dict[str, Any] = {}
     if run is not None:
         extra["screening"] = {"run": run.pk, "as_of": f"{run.as_of:%Y-%m-%d}", "states": screening_states()}
+        layers["screening"] = {"label": f"按筛查状态着色（截至 {run.as_of:%Y-%m-%d}）",
+                               "title": f"筛查状态（截至 {run.as_of:%Y-%m-%d}）", "states": screening_states()}
+    from pandi.rectification.models import RectificationPlan
+
+    if RectificationPlan.objects.visible_to(user).exists():
+        layers["rectification"] = {"label": "按整改状态着色", "title": "整改方案状态", "states": rectification_states()}
+    if layers:
+        extra["layers"] = layers
     return extra
 
 
@@ -480,16 +490,15 @@ def map_view(request: HttpRequest) -> HttpResponse:
     layer = request.GET.get("layer", "").strip()
     inventory = "1" if request.GET.get("inventory") == "1" else ""
     extra = _screening_map_config(request.user)
-    if "screening" not in extra:
-        layer = ""
-    layer = layer if layer == "screening" else ""
+    layer = layer if layer in extra.get("layers", {}) else ""
     config = map_config(user=request.user, mode="full", townships=townships,
                         filters={"township": township, "state": state, "layer": layer, "inventory": inventory},
                         focus=focus, extent=map_extent(user=request.user, township=township or None), **extra)
     if config.get("inventory_api"):
         config["api"]["inventory"] = config.pop("inventory_api")
     return render(request, "land/map.html", {
-        "map_config": config, "townships": townships, "states": extra["screening"]["states"] if layer else STATES,
+        "map_config": config, "townships": townships,
+        "states": extra["layers"][layer]["states"] if layer else STATES,
         "params": {"township": township, "state": state, "layer": layer, "inventory": inventory},
         "breadcrumbs": _crumbs(("地图", None)),
     })

@@ -69,3 +69,18 @@ def test_enterprise_user_does_not_see_screening_on_the_parcel_page(world, login)
     html = login(world.users["ent_a"]).get(reverse("land:parcel_detail", args=[world.parcel_a.pk])).content.decode()
     assert 'data-testid="section-screening"' not in html
     assert "清单编号" not in html
+
+
+def test_map_layer_rectification_colours_by_the_plan_state(world, login):
+    from tests.rectification_world import drafted
+
+    drafted(world)  # 甲公司's draft plan for A-001
+    client = login(world.users["town_a"])
+    data = client.get(reverse("api:map_parcels"), {"bbox": BBOX, "zoom": 16, "layer": "rectification"}).json()
+    assert {f["properties"]["key"]: f["properties"]["state"] for f in data["features"]} == {"A-001": "draft"}
+    lead = login(world.users["lead"]).get(reverse("api:map_parcels"),
+                                          {"bbox": BBOX, "zoom": 16, "layer": "rectification"}).json()
+    assert {f["properties"]["key"]: f["properties"]["state"] for f in lead["features"]} == {
+        "A-001": "draft", "B-001": "none"}
+    html = login(world.users["town_a"]).get(reverse("land:map"), {"layer": "rectification"}).content.decode()
+    assert '<option value="rectification" selected>按整改状态着色</option>' in html
