@@ -79,6 +79,10 @@ def plan_progress(plan: RectificationPlan, *, today: date | None = None) -> Prog
     inv = sum((i.investment_wan for i in items), Decimal(0))
     ms = sum(1 for i in items if i.milestone_reached and i.step.milestone) if items else 0
     actual = Quantities(area, inv, ms)
+    if plan.status not in ("filed", "in_progress", "overdue", "completed"):
+        # not in effect yet (or closed without rectifying): nothing is expected of it by now
+        return Progress(ratio=progress_ratio(planned, actual), expected=Decimal(0), planned=planned, actual=actual,
+                        behind=False)
     return Progress(ratio=progress_ratio(planned, actual), expected=progress_ratio(planned, to_date),
                     planned=planned, actual=actual,
                     behind=behind_schedule(planned_to_date=to_date, actual=actual, planned_total=planned))

@@ -504,6 +504,8 @@ def report_submit(*, user: Any, plan: RectificationPlan, month: date, narrative:
 @transaction.atomic
 def evidence_add(*, user: Any, report: ProgressReport, upload: Upload) -> Evidence:
     actor_for(user, report.plan)
+    if report.status == "confirmed":
+        raise ValidationError({"evidence": f"{report.month:%Y年%m月}进展已确认，不能再补充材料"})
     content_type = check_upload(upload)
     sha = hashlib.sha256(upload.content).hexdigest()
     taken = lon = lat = None

@@ -201,7 +201,7 @@ def report_create(request: HttpRequest, plan_pk: int) -> HttpResponse:
             text = f"{report.month:%Y年%m月}进展已报送，等待乡镇（街道）确认。"
             if warned:
                 text += f"有 {warned} 张照片的拍摄时间或位置需要核实，请查看提示。"
-            messages.success(request, text)
+            (messages.warning if warned else messages.success)(request, text)
             return redirect(report.get_absolute_url())
     plan.refresh_from_db()
     return _render_create(request, plan, user, form=form, months=months, month=month, status=400)
