@@ -588,10 +588,48 @@ def queue_refresh_plan(plan: RectificationPlan, today: date | None = None,
             q.save(update_fields=["due", "detail"])
     for key, item in wanted.items():
         if key not in current:
-            QueueEntry.objects.create(plan=plan, reason=item.reason.value, key=key, who=item.who.value,
-                                      month=item.month, due=item.due, detail=item.detail[:300],
-                                      township_id=plan.township_id, enterprise_id=plan.enterprise_id)
+            entry = QueueEntry.objects.create(plan=plan, reason=item.reason.value, key=key, who=item.who.value,
+                                              month=item.month, due=item.due, detail=item.detail[:300],
+                                              township_id=plan.township_id, enterprise_id=plan.enterprise_id)
             counts["opened"] = counts.get("opened", 0) + 1
+            _remind_by_email(entry)
+
+
+def reminder_recipients(entry: QueueEntry) -> list[str]:
+    """E-mail addresses of the active users who must act on a queue item."""
+    from pandi.accounts.models import Membership
+
+    members = Membership.objects.filter(is_active=True, user__is_active=True).exclude(user__email="")
+    if entry.who == Actor.ENTERPRISE:
+        members = members.filter(role=Role.ENTERPRISE, enterprise_id=entry.enterprise_id)
+    elif entry.who == Actor.TOWNSHIP:
+        members = members.filter(role=Role.TOWNSHIP, org_unit_id=entry.township_id)
+    else:
+        members = members.filter(role=Role.DISTRICT_LEAD)
+    return sorted(set(members.values_list("user__email", flat=True)))
+
+
+def _remind_by_email(entry: QueueEntry) -> None:
+    """With PANDI_REMINDER_EMAIL on, a new queue item is e-mailed once (when it opens) to who must act."""
+    import logging
+
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    if not getattr(settings, "PANDI_REMINDER_EMAIL", False):
+        return
+    to = reminder_recipients(entry)
+    if not to:
+        return
+    plan = entry.plan
+    url = settings.PANDI_SITE_URL.rstrip("/") + plan.get_absolute_url()
+    body = (f"{plan.enterprise.name}（{plan.township.name}）整改方案：{entry.get_reason_display()}\n"
+            f"期限：{entry.due:%Y-%m-%d}\n{entry.detail}\n\n请登录盘地系统办理：{url}\n")
+    try:
+        send_mail(f"【盘地】待办：{entry.get_reason_display()}（期限 {entry.due:%Y-%m-%d}）", body,
+                  settings.DEFAULT_FROM_EMAIL, to)
+    except Exception:  # the in-app queue is the record; a mail server outage must not stop the tick
+        logging.getLogger(__name__).exception("reminder e-mail for queue item %s failed", entry.pk)
 
 
 def _after(plan: RectificationPlan) -> None:

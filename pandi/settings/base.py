@@ -139,6 +139,17 @@ PANDI_TIANDITU_KEY = env_str("PANDI_TIANDITU_KEY", "")
 PANDI_TILE_URL = env_str("PANDI_TILE_URL", "")
 PANDI_TILE_ATTRIBUTION = env_str("PANDI_TILE_ATTRIBUTION", "")
 
+# Reminders: the action queue is always shown in the application; with PANDI_REMINDER_EMAIL=1 each new
+# queue item is also e-mailed to the users who must act (those with an e-mail address).
+PANDI_REMINDER_EMAIL = env_bool("PANDI_REMINDER_EMAIL", False)
+PANDI_SITE_URL = env_str("PANDI_SITE_URL", "http://127.0.0.1:8000")
+EMAIL_HOST = env_str("PANDI_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("PANDI_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("PANDI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("PANDI_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("PANDI_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("PANDI_EMAIL_FROM", "pandi@localhost")
+
 PANDI_DISTRICT_NAME = env_str("PANDI_DISTRICT_NAME", "金东区")
 PANDI_DISTRICT_CODE = env_str("PANDI_DISTRICT_CODE", "330703")
 

@@ -153,3 +153,36 @@ def test_pandi_tick_refreshes_the_queue(world):
     out = io.StringIO()
     call_command("tick", stdout=out)
     assert "更新整改待办事项：新增 0 项，办结 0 项" in out.getvalue()
+
+
+def test_new_queue_items_are_emailed_once_when_reminders_are_on(world, settings, mailoutbox):
+    from datetime import date
+
+    from pandi.accounts.models import User
+    from pandi.rectification import services
+    from tests.rectification_world import drafted
+
+    settings.PANDI_REMINDER_EMAIL = True
+    User.objects.filter(username="ent_a").update(email="jia@example.cn")
+    User.objects.filter(username="town_a").update(email="duohu@example.cn")
+    drafted(world)
+    services.queue_refresh(today=date(2021, 7, 1))
+    subjects = {(m.subject, tuple(m.to)) for m in mailoutbox}
+    assert any("整改方案未提交" in s and to == ("jia@example.cn",) for s, to in subjects)
+    assert any("未按期启动整改" in s and to == ("duohu@example.cn",) for s, to in subjects)
+    sent = len(mailoutbox)
+    services.queue_refresh(today=date(2021, 7, 1))
+    assert len(mailoutbox) == sent  # an item is mailed once, when it opens
+
+
+def test_no_email_when_reminders_are_off(world, mailoutbox):
+    from datetime import date
+
+    from pandi.accounts.models import User
+    from pandi.rectification import services
+    from tests.rectification_world import drafted
+
+    User.objects.filter(username="ent_a").update(email="jia@example.cn")
+    drafted(world)
+    services.queue_refresh(today=date(2021, 7, 1))
+    assert mailoutbox == []
