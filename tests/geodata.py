@@ -177,9 +177,13 @@ def survey_txt(parcels: Sequence[tuple[dict[str, str], Any]], *, zone_prefix: bo
 def download_text(content: bytes) -> str:
     """All text inside a download, for "does it mention X" checks: the members of an .xlsx or a
     .zip (Shapefile) are unpacked, a GeoPackage (SQLite) and JSON are read as UTF-8 bytes."""
+    import html
+
     if content[:4] == b"PK\x03\x04":
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            return "\n".join(archive.read(n).decode("utf-8", errors="ignore") for n in archive.namelist())
+            # XML members may carry non-ASCII text as character references (&#19996;): unescape them
+            return "\n".join(html.unescape(archive.read(n).decode("utf-8", errors="ignore"))
+                             for n in archive.namelist())
     return content.decode("utf-8", errors="ignore")
 
 
