@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from pandi.core.scope import access_for
@@ -138,7 +138,7 @@ def step_rows(plan: RectificationPlan) -> list[StepRow]:
     sums = {r["step_id"]: r for r in ProgressItem.objects.filter(report__plan=plan)
             .exclude(report__status="queried").order_by().values("step_id")
             .annotate(area=Sum("floor_area_m2"), inv=Sum("investment_wan"),
-                      reached=Sum("milestone_reached"))}
+                      reached=Count("id", filter=Q(milestone_reached=True)))}  # SUM(boolean) fails on PostgreSQL
     rows = []
     for s in plan.steps.all():
         r = sums.get(s.pk)
