@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -28,6 +29,10 @@ class Snapshot:
 
 
 def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int):  # the common cases first: no JSON round trip
+        return value
+    if isinstance(value, str) and len(value) <= LARGE_TEXT // 2:
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -48,6 +53,11 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=1024)
+def _choices(f: models.Field) -> dict[Any, Any]:
+    return dict(f.flatchoices)
+
+
 def _display(obj: models.Model, f: models.Field, value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -55,7 +65,7 @@ def _display(obj: models.Model, f: models.Field, value: Any) -> str:
         related = getattr(obj, f.name, None)
         return str(related) if related is not None else str(value)
     if f.choices:
-        return str(dict(f.flatchoices).get(value, value))
+        return str(_choices(f).get(value, value))
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime):

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from pandi.audit.services import record_change, record_changes_bulk, snapshot
@@ -183,7 +184,7 @@ def _entry_from_block(block: VacantBlock, lst: InventoryList) -> InventoryEntry:
     return InventoryEntry(
         inventory_list=lst, township_id=block.township_id, kind=EntryKind.BLOCK, source=EntrySource.PROPOSED,
         block_id=block.block_id, label=label[:300], holders="、".join(block.holders)[:500], area_m2=block.area_m2,
-        basis=basis, geometry=block.geometry)
+        basis=basis, geometry=None)  # the outline is copied in SQL after the insert (see lists_propose)
 
 
 @transaction.atomic
@@ -223,7 +224,7 @@ def lists_propose(*, run: ScreeningRun, user: Any, campaign: Campaign | None = N
             existing = {e.parcel_id: e for e in lst.entries.filter(source=EntrySource.PROPOSED)}
         else:
             proposed = {b.block_id: _entry_from_block(b, lst) for b in
-                        VacantBlock.objects.filter(run=run, township=township, listed=True)}
+                        VacantBlock.objects.filter(run=run, township=township, listed=True).defer("geometry")}
             existing = {e.block_id: e for e in lst.entries.filter(source=EntrySource.PROPOSED)}
         for e in [*proposed.values(), *existing.values()]:
             e.township = by_id.get(e.township_id)  # the audit's display values without a query per entry
@@ -235,10 +236,11 @@ def lists_propose(*, run: ScreeningRun, user: Any, campaign: Campaign | None = N
         # entries still proposed and not yet numbered take the new run's facts
         kept = [(existing[k], p) for k, p in proposed.items() if k in existing and not existing[k].number]
         befores = [snapshot(e) for e, _p in kept]
+        fields = REFRESHED_FIELDS if kind == ListKind.DISTRICT else [f for f in REFRESHED_FIELDS if f != "geometry"]
         for e, p in kept:
-            for f in REFRESHED_FIELDS:
+            for f in fields:
                 setattr(e, f, getattr(p, f))
-        InventoryEntry.objects.bulk_update([e for e, _p in kept], REFRESHED_FIELDS, batch_size=1000)
+        InventoryEntry.objects.bulk_update([e for e, _p in kept], fields, batch_size=1000)
         record_changes_bulk(objs=[e for e, _p in kept], user=user, befores=befores, comment=f"筛查 #{run.pk} 更新")
         new = [e for k, e in proposed.items() if k not in existing]
         InventoryEntry.objects.bulk_create(new, batch_size=1000)
@@ -246,6 +248,11 @@ def lists_propose(*, run: ScreeningRun, user: Any, campaign: Campaign | None = N
             (e.pk, pid) for e in new
             for pid in (block_parcels.get(e.block_id, []) if kind == ListKind.TOWNSHIP else [e.parcel_id])])
         record_changes_bulk(objs=new, user=user, befores=[None] * len(new), comment=f"筛查 #{run.pk} 初筛")
+        if kind == ListKind.TOWNSHIP:
+            # block outlines: copied from the run's blocks in one statement (no JSON round trip in Python)
+            outline = VacantBlock.objects.filter(run=run, block_id=OuterRef("block_id")).values("geometry")[:1]
+            (InventoryEntry.objects.filter(inventory_list=lst, source=EntrySource.PROPOSED, number="")
+             .exclude(block_id="").update(geometry=Subquery(outline)))
         touched.append(lst)
     return touched
 

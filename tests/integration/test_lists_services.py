@@ -71,3 +71,13 @@ def test_numbers_are_stable_and_follow_area_order(world):
     assert district[0][1] >= district[1][1]
     with pytest.raises(ValidationError):
         services.list_review(user=world.users["lead"], inventory_list=ns.list_a, accept=True)
+
+
+def test_block_entries_carry_the_outline_of_their_block(world):
+    from pandi.screening.models import VacantBlock
+
+    ns = screened(world)
+    block = VacantBlock.objects.get(run=ns.run, block_id=ns.block_a.block_id)
+    entry = InventoryEntry.objects.get(pk=ns.block_a.pk)
+    assert entry.geometry == block.geometry
+    assert block.geometry["type"] in ("Polygon", "MultiPolygon")
