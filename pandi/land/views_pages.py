@@ -454,14 +454,11 @@ def _screening_map_config(user: Any) -> dict[str, Any]:
 
     if not is_internal(user):
         return {}
-    import contextlib
-
-    from django.urls import NoReverseMatch
-
-    extra: dict[str, Any] = {"inventory_api": reverse("api:map_inventory")}
-    with contextlib.suppress(NoReverseMatch):
-        extra["entryUrl"] = reverse("screening:entry_detail", args=[PARCEL_ID_SENTINEL]).replace(
-            str(PARCEL_ID_SENTINEL), "{id}")
+    extra: dict[str, Any] = {
+        "inventory_api": reverse("api:map_inventory"),
+        "entryUrl": reverse("screening:entry_detail", args=[PARCEL_ID_SENTINEL]).replace(
+            str(PARCEL_ID_SENTINEL), "{id}"),
+    }
     run = latest_run(user)
     layers: dict[str, Any] = {}
     if run is not None:

@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -60,22 +60,9 @@ CONFLICT = "该整改方案已被他人修改，请刷新页面后重试"
 
 # --- small helpers ------------------------------------------------------------------------------
 
-def _reverse_or_none(name: str, *args: Any) -> str | None:
-    try:
-        return reverse(name, args=args or None)
-    except NoReverseMatch:
-        return None
-
-
-def _reverse_kw(name: str, **kwargs: Any) -> str | None:
-    try:
-        return reverse(name, kwargs=kwargs)
-    except NoReverseMatch:
-        return None
-
 
 def _url_template(name: str) -> str | None:
-    url = _reverse_or_none(name, ID_SENTINEL)
+    url = reverse(name, args=[ID_SENTINEL])
     return url.replace(str(ID_SENTINEL), "{id}") if url else None
 
 
@@ -150,7 +137,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         "page": page, "params": params, "townships": townships, "statuses": PlanStatusChoices.choices,
         "query_prefix": f"{query}&" if query else "",
         "can_create": can_create_plans(user),
-        "xlsx_url": _reverse_or_none("rectification:plans_xlsx"),
+        "xlsx_url": reverse("rectification:plans_xlsx"),
         "breadcrumbs": [("首页", reverse("core:home")), ("整改方案", None)],
     }
     if request.htmx and request.htmx.target == "plan-table":
@@ -293,9 +280,9 @@ def _render_detail(request: HttpRequest, plan: RectificationPlan, *, errors: lis
         "entry_links": is_internal(user),
         # the documents (限期整改告知书, the plan as .docx/PDF) are for internal users
         "documents": [(label, url) for label, url in (
-            ("限期整改告知书", _reverse_kw("rectification:plan_notice", pk=plan.pk, fmt="docx")),
-            ("方案 Word", _reverse_kw("rectification:plan_document", pk=plan.pk, fmt="docx")),
-            ("方案 PDF", _reverse_kw("rectification:plan_document", pk=plan.pk, fmt="pdf")),
+            ("限期整改告知书", reverse("rectification:plan_notice", kwargs={"pk": plan.pk, "fmt": "docx"})),
+            ("方案 Word", reverse("rectification:plan_document", kwargs={"pk": plan.pk, "fmt": "docx"})),
+            ("方案 PDF", reverse("rectification:plan_document", kwargs={"pk": plan.pk, "fmt": "pdf"})),
         ) if url] if is_internal(user) else [],
         "completeness": problem_list(services.plan_problems_for(plan)) if editable else [],
         "events": list(plan.events.select_related(None).all()),
@@ -307,7 +294,7 @@ def _render_detail(request: HttpRequest, plan: RectificationPlan, *, errors: lis
         "links": list(plan.access_links.all()) if actor in (Actor.TOWNSHIP, Actor.DISTRICT) else [],
         "link_form": link_form or LinkForm(),
         "reports": reports,
-        "report_create_url": (_reverse_or_none("rectification:report_create", plan.pk)
+        "report_create_url": (reverse("rectification:report_create", args=[plan.pk])
                               if plan.status in ("filed", "in_progress", "overdue")
                               and actor in (Actor.ENTERPRISE, Actor.TOWNSHIP) else None),
         "errors": errors or [], "posted": posted or {},
@@ -473,7 +460,7 @@ def link_open(request: HttpRequest, token: str) -> HttpResponse:
     if link.purpose == "plan":
         target = reverse("rectification:link_plan")
     else:
-        target = _reverse_or_none("rectification:report_create", link.plan_id)
+        target = reverse("rectification:report_create", args=[link.plan_id])
     return render(request, "rectification/link_welcome.html", {"link": link, "plan": link.plan, "target": target})
 
 

@@ -20,7 +20,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -53,12 +53,6 @@ REPORT_REASONS = {Reason.PROGRESS_OVERDUE.value, Reason.PROGRESS_REPORT_DUE.valu
 REPORT_DETAIL_REASONS = {Reason.PROGRESS_CONFIRM_PENDING.value, Reason.EVIDENCE_MISSING.value}
 WARNING_TYPES = ("image/jpeg", "image/png")
 
-
-def _reverse_or_none(name: str, *args: Any) -> str | None:
-    try:
-        return reverse(name, args=args or None)
-    except NoReverseMatch:
-        return None
 
 
 def _link(request: HttpRequest, plan_id: int | None = None) -> AccessLink | None:
@@ -111,10 +105,10 @@ def _crumbs(plan: RectificationPlan, *items: tuple[str, str | None], link: bool 
     if link:
         return []
     crumbs: list[tuple[str, str | None]] = [("首页", reverse("core:home"))]
-    plans_url = _reverse_or_none("rectification:plan_list")
+    plans_url = reverse("rectification:plan_list")
     if plans_url:
         crumbs.append(("整改方案", plans_url))
-    crumbs.append((f"{plan.enterprise.name}整改方案", _reverse_or_none("rectification:plan_detail", plan.pk)))
+    crumbs.append((f"{plan.enterprise.name}整改方案", reverse("rectification:plan_detail", args=[plan.pk])))
     return [*crumbs, *items]
 
 
@@ -232,7 +226,7 @@ def _render_detail(request: HttpRequest, report: ProgressReport, user: Any, *,
         "can_report_again": report.status == "queried" and actor in (Actor.ENTERPRISE, Actor.TOWNSHIP),
         "evidence_form": evidence_form or EvidenceForm(),
         "link_user": user if link else None,
-        "plan_url": None if link else _reverse_or_none("rectification:plan_detail", plan.pk),
+        "plan_url": None if link else reverse("rectification:plan_detail", args=[plan.pk]),
         "breadcrumbs": _crumbs(plan, (f"{report.month:%Y年%m月}进展", None), link=link),
     }
     return render(request, "rectification/report_detail.html", ctx, status=status)
@@ -343,7 +337,7 @@ def _action_urls(entries: list[Any], user: Any) -> None:
         reports = {(r.plan_id, r.month): r.pk for r in ProgressReport.objects.filter(
             plan_id__in=plan_ids, month__in=months).only("id", "plan_id", "month")}
     for q in entries:
-        q.plan_url = _reverse_or_none("rectification:plan_detail", q.plan_id)
+        q.plan_url = reverse("rectification:plan_detail", args=[q.plan_id])
         q.action_url = None
         if q.reason in REPORT_REASONS and q.month and _actor(user, q.plan) in (Actor.ENTERPRISE, Actor.TOWNSHIP):
             q.action_url = (reverse("rectification:report_create", args=[q.plan_id])

@@ -27,6 +27,14 @@ def is_internal(user: Any) -> bool:
     return scope.district or bool(scope.township_ids)
 
 
+def internal_or_404(user: Any) -> None:
+    """Screening is for the district and the townships: enterprise users do not learn these pages exist."""
+    if not is_internal(user):
+        from django.http import Http404
+
+        raise Http404("页面不存在")
+
+
 def sees_district(user: Any) -> bool:
     return access_for(user).scope.district
 

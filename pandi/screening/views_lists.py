@@ -13,9 +13,9 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -41,17 +41,6 @@ HISTORY_EVENTS = {"报送": "submitted", "退回": "returned", "确认": "accept
 
 # --- small helpers ------------------------------------------------------------------------------
 
-def _internal_only(request: HttpRequest) -> None:
-    """Screening is internal work: enterprise users do not learn that these pages exist."""
-    if not selectors.is_internal(request.user):
-        raise Http404("页面不存在")
-
-
-def _reverse_or_none(name: str, *args: Any) -> str | None:
-    try:
-        return reverse(name, args=args or None)
-    except NoReverseMatch:
-        return None
 
 
 def _crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -162,7 +151,7 @@ def _status_history(lst: InventoryList) -> list[dict[str, Any]]:
 
 @login_required
 def list_index(request: HttpRequest) -> HttpResponse:
-    _internal_only(request)
+    selectors.internal_or_404(request.user)
     campaign = selectors.current_campaign()
     lists = [_decorate_list(lst) for lst in selectors.list_overview(user=request.user, campaign=campaign)]
     district = [lst for lst in lists if lst.kind == ListKind.DISTRICT]
@@ -182,7 +171,7 @@ def list_index(request: HttpRequest) -> HttpResponse:
         "campaign": campaign, "district_lists": district, "township_lists": townships, "totals": totals,
         "sees_district": selectors.sees_district(request.user),
         "can_review": has_perm(request.user, Perm.REVIEW_LISTS),
-        "runs_url": _reverse_or_none("screening:run_list"),
+        "runs_url": reverse("screening:run_list"),
         "inventory_url": reverse("screening:inventory"),
         "breadcrumbs": [("首页", reverse("core:home")), ("清单", None)],
     })
@@ -235,7 +224,7 @@ def _render_list(request: HttpRequest, lst: InventoryList, *, forms: dict[str, A
         "map_config": _map_config(user=user, lst=lst, entries=features,
                                   draw=editable and lst.kind == ListKind.TOWNSHIP),
         "back": request.get_full_path() if request.method == "GET" else lst.get_absolute_url(),
-        "run_url": _reverse_or_none("screening:run_detail", lst.run_id) if lst.run_id else None,
+        "run_url": reverse("screening:run_detail", args=[lst.run_id]) if lst.run_id else None,
         "query_prefix": "",
         "breadcrumbs": _crumbs((str(lst), None)),
     }
@@ -244,12 +233,12 @@ def _render_list(request: HttpRequest, lst: InventoryList, *, forms: dict[str, A
 
 @login_required
 def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _internal_only(request)
+    selectors.internal_or_404(request.user)
     return _render_list(request, selectors.list_get(user=request.user, pk=pk))
 
 
 def _list_for_post(request: HttpRequest, pk: int) -> InventoryList:
-    _internal_only(request)
+    selectors.internal_or_404(request.user)
     return selectors.list_get(user=request.user, pk=pk)
 
 
@@ -352,7 +341,7 @@ def list_add_block(request: HttpRequest, pk: int) -> HttpResponse:
 # --- one entry ----------------------------------------------------------------------------------
 
 def _entry_for_post(request: HttpRequest, pk: int) -> InventoryEntry:
-    _internal_only(request)
+    selectors.internal_or_404(request.user)
     entry = selectors.entry_get(user=request.user, pk=pk)
     _require_edit(request.user, entry.inventory_list)
     return entry
@@ -428,7 +417,7 @@ def entry_remarks(request: HttpRequest, pk: int) -> HttpResponse:
 def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from pandi.land.selectors import visible_parcels
 
-    _internal_only(request)
+    selectors.internal_or_404(request.user)
     user = request.user
     entry = _decorate_entry(selectors.entry_get(user=user, pk=pk))
     lst = _decorate_list(entry.inventory_list)
@@ -466,7 +455,7 @@ def inventory(request: HttpRequest) -> HttpResponse:
     from pandi.accounts.selectors import township_list
     from pandi.land.selectors import page_of
 
-    _internal_only(request)
+    selectors.internal_or_404(request.user)
     user = request.user
     townships = list(township_list(user=user).only("id", "name", "code"))
     params = {k: request.GET.get(k, "").strip() for k in ("township", "kind")}
@@ -489,9 +478,9 @@ def inventory(request: HttpRequest) -> HttpResponse:
         "campaign": campaign, "page": page, "params": params, "townships": townships,
         "kinds": EntryKind.choices, "by_township": by_township, "overall": overall,
         "query_prefix": f"{query}&" if query else "",
-        "xlsx_url": _with_query(_reverse_or_none("screening:inventory_xlsx"), query),
-        "map_url": _with_query(_reverse_or_none("screening:distribution_map"), query),
-        "print_url": _with_query(_reverse_or_none("screening:distribution_print", "pdf"), query),
+        "xlsx_url": _with_query(reverse("screening:inventory_xlsx"), query),
+        "map_url": _with_query(reverse("screening:distribution_map"), query),
+        "print_url": _with_query(reverse("screening:distribution_print", args=["pdf"]), query),
         "breadcrumbs": _crumbs(("正式清单", None)),
     }
     if request.htmx and request.htmx.target == "inventory-table":

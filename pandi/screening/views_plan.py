@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count, Max, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
@@ -59,11 +59,6 @@ ENTRY_SENTINEL = 987654321
 
 # --- helpers -------------------------------------------------------------------------------------
 
-def _internal(request: HttpRequest) -> None:
-    """The work plan and the inventory are for the district and the townships: enterprise users get 404."""
-    if not selectors.is_internal(request.user):
-        raise Http404("未找到该页面")
-
 
 def _campaign_or_404() -> Campaign:
     campaign = selectors.current_campaign()
@@ -76,15 +71,9 @@ def _crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
     return [("首页", reverse("core:home")), *items]
 
 
-def _reverse_or_none(name: str, *args: Any) -> str | None:
-    try:
-        return reverse(name, args=args or None)
-    except NoReverseMatch:
-        return None
-
 
 def _entry_url_template() -> str | None:
-    url = _reverse_or_none("screening:entry_detail", ENTRY_SENTINEL)
+    url = reverse("screening:entry_detail", args=[ENTRY_SENTINEL])
     return url.replace(str(ENTRY_SENTINEL), "{id}") if url else None
 
 
@@ -354,7 +343,7 @@ def _save_plan(request: HttpRequest, formset: Any, *, campaign: Campaign, townsh
 @login_required
 @require_http_methods(["GET", "POST"])
 def workplan_view(request: HttpRequest) -> HttpResponse:
-    _internal(request)
+    selectors.internal_or_404(request.user)
     if request.method == "POST":
         require(request.user, Perm.EDIT_WORK_PLAN)
     campaign = selectors.current_campaign()
@@ -440,7 +429,7 @@ def workplan_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def targets_view(request: HttpRequest) -> HttpResponse:
-    _internal(request)
+    selectors.internal_or_404(request.user)
     if request.method == "POST":
         require(request.user, Perm.EDIT_WORK_PLAN)
     campaign = selectors.current_campaign()
@@ -503,7 +492,7 @@ def targets_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def workplan_xlsx_view(request: HttpRequest) -> HttpResponse:
-    _internal(request)
+    selectors.internal_or_404(request.user)
     campaign = _campaign_or_404()
     user = request.user
     years = campaign_years(campaign)
@@ -534,7 +523,7 @@ def workplan_xlsx_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def inventory_xlsx_view(request: HttpRequest) -> HttpResponse:
-    _internal(request)
+    selectors.internal_or_404(request.user)
     user = request.user
     list_pk = request.GET.get("list", "").strip()
     townships = _visible_townships(user)
@@ -571,7 +560,7 @@ def inventory_xlsx_view(request: HttpRequest) -> HttpResponse:
 
 
 def _geo_entries(request: HttpRequest) -> list[InventoryEntry]:
-    _internal(request)
+    selectors.internal_or_404(request.user)
     campaign = _campaign_or_404()
     townships = _visible_townships(request.user)
     township = _township_param(request, townships, strict=True)
@@ -677,7 +666,7 @@ def _short_number(number: str) -> str:
 @login_required
 @require_GET
 def distribution_map_view(request: HttpRequest) -> HttpResponse:
-    _internal(request)
+    selectors.internal_or_404(request.user)
     campaign = selectors.current_campaign()
     if campaign is None:
         return render(request, "screening/plan_none.html", {"breadcrumbs": _crumbs(("地块分布图", None))})
@@ -730,7 +719,7 @@ def print_subtitle(*, campaign: Campaign, township: OrgUnit | None, as_of: date)
 def distribution_print_view(request: HttpRequest, fmt: str) -> HttpResponse:
     from .mapprint import MapEntry, MapFontMissing, render_distribution_map
 
-    _internal(request)
+    selectors.internal_or_404(request.user)
     if fmt not in PRINT_FORMATS:
         raise Http404("不支持的格式")
     campaign = _campaign_or_404()

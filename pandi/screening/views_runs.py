@@ -16,9 +16,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -43,17 +43,6 @@ PARAM_LABELS = (("district_min_mu", "区级清单门槛", "亩"), ("township_min
 
 # --- helpers ----------------------------------------------------------------------------------
 
-def _internal(request: HttpRequest) -> None:
-    """Screening is for the district and the townships: enterprise users get a 404."""
-    if not selectors.is_internal(request.user):
-        raise Http404("未找到该页面")
-
-
-def _reverse_or_none(name: str, *args: Any) -> str | None:
-    try:
-        return reverse(name, args=args or None)
-    except NoReverseMatch:
-        return None
 
 
 def _crumbs(*items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
@@ -107,7 +96,7 @@ def _status_label(value: str) -> dict[str, str]:
 @login_required
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
-    _internal(request)
+    selectors.internal_or_404(request.user)
     a, b = request.GET.get("a", "").strip(), request.GET.get("b", "").strip()
     if a or b:
         target = _compare_target(request, a, b)
@@ -147,7 +136,7 @@ def _compare_target(request: HttpRequest, a: str, b: str) -> str | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def run_create(request: HttpRequest) -> HttpResponse:
-    _internal(request)
+    selectors.internal_or_404(request.user)
     require(request.user, Perm.RUN_SCREENING)
     campaign = selectors.current_campaign()
     form = RunForm(request.POST or None, campaign=campaign, today=timezone.localdate())
@@ -207,7 +196,7 @@ def _tab_context(request: HttpRequest, run: ScreeningRun) -> dict[str, Any]:
 @login_required
 @require_GET
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _internal(request)
+    selectors.internal_or_404(request.user)
     run = selectors.run_get(user=request.user, pk=pk)
     ctx = _tab_context(request, run)
     ctx["run"] = run
@@ -231,7 +220,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "district_wide": selectors.sees_district(request.user),
         "parameters": parameter_rows(run.parameters or {}),
         "can_propose": has_perm(request.user, Perm.REVIEW_LISTS),
-        "list_index_url": _reverse_or_none("screening:list_index"),
+        "list_index_url": reverse("screening:list_index"),
         "breadcrumbs": _crumbs((f"筛查 {_run_label(run)}", None)),
     })
     return render(request, "screening/run_detail.html", ctx)
@@ -240,7 +229,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def run_propose(request: HttpRequest, pk: int) -> HttpResponse:
-    _internal(request)
+    selectors.internal_or_404(request.user)
     run = selectors.run_get(user=request.user, pk=pk)
     require(request.user, Perm.REVIEW_LISTS)
     try:
@@ -266,7 +255,7 @@ def run_propose(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def run_compare(request: HttpRequest, pk: int) -> HttpResponse:
-    _internal(request)
+    selectors.internal_or_404(request.user)
     run = selectors.run_get(user=request.user, pk=pk)
     raw = request.GET.get("with", "").strip()
     other, problem = None, ""
@@ -316,7 +305,7 @@ def _parcel_links(user: Any, run: ScreeningRun, other: ScreeningRun, diff: dict[
 @login_required
 @require_GET
 def run_json(request: HttpRequest, pk: int) -> HttpResponse:
-    _internal(request)
+    selectors.internal_or_404(request.user)
     run = selectors.run_get(user=request.user, pk=pk)
     data = selectors_runs.run_json(user=request.user, run=run)
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)

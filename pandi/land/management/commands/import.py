@@ -63,7 +63,7 @@ class Command(PandiCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"文件“{file}”不存在")
-        account = self._user(user)
+        account = self.acting_user(who="导入人", username=user)
         common._load_importers()
         if kind not in common.IMPORTERS:
             raise CommandError(f"“{ImportKind(kind).label}”导入尚未实现")
@@ -95,16 +95,3 @@ class Command(PandiCommand):
         if not dry_run:
             self.stdout.write(self.style.SUCCESS("导入完成"))
 
-    def _user(self, username: str | None):
-        from pandi.accounts.models import User
-
-        if username:
-            account = User.objects.filter(username=username, is_active=True).first()
-            if account is None:
-                raise CommandError(f"用户“{username}”不存在或已停用")
-            return account
-        admins = list(User.objects.filter(is_active=True, memberships__role="admin", memberships__is_active=True)
-                      .distinct()[:2])
-        if len(admins) != 1:
-            raise CommandError("请用 --user 指定导入人（系统中不止一名管理员或没有管理员）")
-        return admins[0]

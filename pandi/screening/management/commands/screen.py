@@ -56,7 +56,7 @@ class Command(PandiCommand):
                 progress_out.flush()
 
         try:
-            account = self._user(o["user"]) if save else None
+            account = self.acting_user(who="发起人", username=o["user"]) if save else None
             outcome, run = services.run_execute(user=account, as_of=as_of, values=values, save=save,
                                                 note=o["note"], source="cli", progress=progress)
             if o["propose"] and run is not None:
@@ -90,16 +90,3 @@ class Command(PandiCommand):
         if run is not None:
             self.stdout.write(self.style.SUCCESS(f"已保存为筛查 #{run.pk}"))
 
-    def _user(self, username: str | None):
-        from pandi.accounts.models import User
-
-        if username:
-            account = User.objects.filter(username=username, is_active=True).first()
-            if account is None:
-                raise CommandError(f"用户“{username}”不存在或已停用")
-            return account
-        admins = list(User.objects.filter(is_active=True, memberships__role="admin", memberships__is_active=True)
-                      .distinct()[:2])
-        if len(admins) != 1:
-            raise CommandError("请用 --user 指定发起人（系统中不止一名管理员或没有管理员）")
-        return admins[0]
