@@ -133,6 +133,32 @@ def run_diff(*, user: Any, run: ScreeningRun, other: ScreeningRun, limit: int | 
 
 # --- lists and the inventory ------------------------------------------------------------------------
 
+# the review steps as the services record them (audit comment → kind)
+HISTORY_EVENTS = {"报送": "submitted", "退回": "returned", "确认": "accepted"}
+
+
+def list_history(lst: InventoryList) -> list[dict[str, Any]]:
+    """Submitted, returned, accepted: who, when, with which note or comment (from the audit trail)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from pandi.audit.models import AuditEntry
+
+    ct = ContentType.objects.get_for_model(InventoryList, for_concrete_model=False)
+    rows = (AuditEntry.objects.filter(content_type=ct, object_id=str(lst.pk), comment__in=list(HISTORY_EVENTS))
+            .only("at", "actor_name", "comment", "after").order_by("at", "id"))
+    history = []
+    for r in rows:
+        kind = HISTORY_EVENTS[r.comment]
+        after = r.after or {}
+        text = after.get("note", "") if kind == "submitted" else after.get("review_comment", "")
+        label = {"submitted": "报送", "returned": "退回", "accepted": "确认"}[kind]
+        if kind == "accepted" and lst.kind == ListKind.DISTRICT:
+            label = "确认采用"
+        history.append({"at": r.at, "who": r.actor_name or "系统", "kind": kind, "label": label, "text": text,
+                        "tone": {"submitted": "primary", "returned": "warning", "accepted": "success"}[kind]})
+    return history
+
+
 def list_overview(*, user: Any, campaign: Campaign | None = None) -> list[InventoryList]:
     """The lists of a campaign with entry counts, areas and a `late` flag, as the user may see them."""
     campaign = campaign or current_campaign()

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +19,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from pandi.audit.models import AuditEntry
 from pandi.core.forms import apply_validation_error
 from pandi.core.permissions import has_perm
 from pandi.core.scope import access_for
@@ -36,7 +34,6 @@ ENTRY_PAGE_SIZE = 100
 INVENTORY_PAGE_SIZE = 50
 ID_SENTINEL = 987654321
 LIST_TONES = {DRAFT: "secondary", SUBMITTED: "primary", RETURNED: "warning", ACCEPTED: "success"}
-HISTORY_EVENTS = {"报送": "submitted", "退回": "returned", "确认": "accepted"}
 
 
 # --- small helpers ------------------------------------------------------------------------------
@@ -129,24 +126,6 @@ def _map_config(*, user: Any, lst: InventoryList, entries: list[dict[str, Any]],
     }
 
 
-def _status_history(lst: InventoryList) -> list[dict[str, Any]]:
-    """Submitted, returned, accepted: who, when, with which note or comment (from the audit trail)."""
-    ct = ContentType.objects.get_for_model(InventoryList, for_concrete_model=False)
-    rows = (AuditEntry.objects.filter(content_type=ct, object_id=str(lst.pk), comment__in=list(HISTORY_EVENTS))
-            .only("at", "actor_name", "comment", "after").order_by("at", "id"))
-    history = []
-    for r in rows:
-        kind = HISTORY_EVENTS[r.comment]
-        after = r.after or {}
-        text = after.get("note", "") if kind == "submitted" else after.get("review_comment", "")
-        label = {"submitted": "报送", "returned": "退回", "accepted": "确认"}[kind]
-        if kind == "accepted" and lst.kind == ListKind.DISTRICT:
-            label = "确认采用"
-        history.append({"at": r.at, "who": r.actor_name or "系统", "kind": kind, "label": label, "text": text,
-                        "tone": {"submitted": "primary", "returned": "warning", "accepted": "success"}[kind]})
-    return history
-
-
 # --- the campaign's lists -----------------------------------------------------------------------
 
 @login_required
@@ -218,7 +197,7 @@ def _render_list(request: HttpRequest, lst: InventoryList, *, forms: dict[str, A
         "open_form": next(iter(forms), ""),
         "form_errors": [str(m) for f in forms.values() for errors in f.errors.values() for m in errors],
         "reasons": ExclusionReason.choices,
-        "history": _status_history(lst),
+        "history": selectors.list_history(lst),
         "days_to_deadline": (lst.deadline - today).days if lst.deadline else None,
         "days_late": max((today - lst.deadline).days, 0) if lst.deadline else 0,
         "map_config": _map_config(user=user, lst=lst, entries=features,

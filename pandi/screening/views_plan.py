@@ -16,18 +16,16 @@ Thin: parse → selector or service → render.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -46,7 +44,8 @@ from pandi.supervision.models import Campaign
 from . import exporters, selectors, services
 from .choices import EntryKind, ListKind, Route
 from .forms_plan import PLAN_PREFIX, PlanFormSet, TargetsForm, plan_row_initial
-from .models import InventoryEntry, InventoryList, WorkPlanTarget
+from .models import InventoryEntry, InventoryList
+from .selectors_plan import PlanFilters, overlapping_blocks, percent, plan_entries, plan_targets, plan_totals
 
 PAGE_SIZE = 50
 MAX_CAMPAIGN_YEARS = 6          # services.workplan_assign allows start … start + 5
@@ -133,41 +132,6 @@ def _unit_of(user: Any, townships: list[OrgUnit]) -> str:
     return "、".join(t.name for t in townships) or DISTRICT_UNIT
 
 
-def _pct(part: float, whole: float) -> float | None:
-    return round(part / whole * 100, 1) if whole else None
-
-
-# --- reads for the plan ----------------------------------------------------------------------------
-
-@dataclass
-class PlanFilters:
-    township: OrgUnit | None = None
-    year: int | None = None
-    route: str = ""
-    unassigned: bool = False
-    kind: str = ""
-
-    def query(self, **changes: Any) -> str:
-        values = {"township": self.township.pk if self.township else "", "year": self.year or "",
-                  "route": self.route, "unassigned": "1" if self.unassigned else "", "kind": self.kind}
-        values.update(changes)
-        return urlencode({k: v for k, v in values.items() if v})
-
-    def text(self) -> str:
-        parts = []
-        if self.township:
-            parts.append(self.township.name)
-        if self.year:
-            parts.append(f"{self.year}年")
-        if self.route:
-            parts.append(ROUTE_LABELS.get(self.route, self.route))
-        if self.unassigned:
-            parts.append("未安排")
-        if self.kind:
-            parts.append(exporters.KIND_LABELS.get(self.kind, self.kind))
-        return "，".join(parts)
-
-
 def _plan_filters(request: HttpRequest, townships: list[OrgUnit], years: list[int]) -> PlanFilters:
     year = _digits(request.GET.get("year", "").strip())
     route = request.GET.get("route", "").strip()
@@ -176,91 +140,6 @@ def _plan_filters(request: HttpRequest, townships: list[OrgUnit], years: list[in
                        route=route if route in Route.values else "",
                        unassigned=request.GET.get("unassigned", "") == "1",
                        kind=kind if kind in EntryKind.values else "")
-
-
-def plan_entries(*, user: Any, campaign: Campaign, filters: PlanFilters | None = None,
-                 geometry: bool = False) -> QuerySet[InventoryEntry]:
-    """The inventory with each entry's plan item (one query; no parcel rows, geometry only when asked)."""
-    f = filters or PlanFilters()
-    qs = selectors.inventory(user=user, campaign=campaign, township=f.township.pk if f.township else None,
-                             kind=f.kind or None)
-    qs = qs.select_related(None).select_related(
-        "township", "plan_item", "plan_item__responsible_township", "plan_item__responsible_department")
-    if not geometry:
-        qs = qs.defer("geometry")
-    if f.year:
-        qs = qs.filter(plan_item__year=f.year)
-    if f.route:
-        qs = qs.filter(plan_item__route=f.route)
-    if f.unassigned:
-        qs = qs.filter(plan_item__isnull=True)
-    return qs
-
-
-def overlapping_blocks(base: QuerySet[InventoryEntry]) -> set[int]:
-    """Blocks of a township list that share a parcel with a district-list entry: the same land counted
-    twice when both are in the plan."""
-    through = InventoryEntry.parcels.through
-    blocks = base.filter(kind=EntryKind.BLOCK).order_by().values("pk")
-    parcels = base.filter(kind=EntryKind.PARCEL).exclude(parcel=None).order_by().values("parcel_id")
-    return set(through.objects.filter(inventoryentry_id__in=blocks, parcel_id__in=parcels)
-               .values_list("inventoryentry_id", flat=True).distinct())
-
-
-@dataclass
-class TotalsRow:
-    name: str
-    township_id: int | None
-    cells: list[dict[str, Any]] = field(default_factory=list)
-    unassigned_mu: float = 0.0
-    total_mu: float = 0.0
-    count: int = 0
-
-
-def plan_totals(*, base: QuerySet[InventoryEntry], townships: list[OrgUnit], years: list[int],
-                targets: dict[tuple[int, int], WorkPlanTarget]) -> dict[str, Any]:
-    """Per township (rows) and year (columns): the area assigned (亩) against the township's target."""
-    agg = (base.order_by().values("township_id", "plan_item__year")
-           .annotate(m2=Sum("area_m2"), n=Count("pk")))
-    assigned: dict[tuple[int | None, int | None], tuple[Decimal, int]] = {
-        (r["township_id"], r["plan_item__year"]): (r["m2"] or Decimal(0), r["n"]) for r in agg}
-    rows: list[TotalsRow] = []
-    known = {t.pk for t in townships}
-    towns: list[tuple[str, int | None]] = [(t.name, t.pk) for t in townships]
-    if any(tid is None or tid not in known for tid, _y in assigned):
-        towns.append((exporters.NO_TOWNSHIP, None))
-    for name, tid in towns:
-        row = TotalsRow(name, tid)
-        for y in years:
-            m2, _n = assigned.get((tid, y), (Decimal(0), 0))
-            target = targets.get((tid, y)) if tid else None
-            mu = float(m2_to_mu(m2))
-            row.cells.append({"year": y, "mu": mu, "target_mu": float(target.target_mu) if target else None,
-                              "target_m2": float(target.target_m2) if target else None,
-                              "pct": _pct(mu, float(target.target_mu)) if target else None})
-        row.unassigned_mu = float(m2_to_mu(assigned.get((tid, None), (Decimal(0), 0))[0]))
-        keys = [k for k in assigned if k[0] == tid or (tid is None and k[0] not in known)]
-        row.total_mu = float(m2_to_mu(sum((assigned[k][0] for k in keys), Decimal(0))))
-        row.count = sum(assigned[k][1] for k in keys)
-        rows.append(row)
-    total = TotalsRow("合计", None)
-    for i, y in enumerate(years):
-        mu = sum(r.cells[i]["mu"] for r in rows)
-        tmu = [r.cells[i]["target_mu"] for r in rows if r.cells[i]["target_mu"] is not None]
-        tm2 = [r.cells[i]["target_m2"] for r in rows if r.cells[i]["target_m2"] is not None]
-        total.cells.append({"year": y, "mu": mu, "target_mu": sum(tmu) if tmu else None,
-                            "target_m2": sum(tm2) if tm2 else None, "pct": _pct(mu, sum(tmu)) if tmu else None})
-    total.unassigned_mu = sum(r.unassigned_mu for r in rows)
-    total.total_mu = sum(r.total_mu for r in rows)
-    total.count = sum(r.count for r in rows)
-    return {"rows": rows, "total": total,
-            "assigned_mu": sum(c["mu"] for c in total.cells),
-            "target_mu": sum(float(t.target_mu) for t in targets.values()),
-            "target_m2": sum(float(t.target_m2) for t in targets.values())}
-
-
-def _targets(user: Any, campaign: Campaign) -> dict[tuple[int, int], WorkPlanTarget]:
-    return {(t.township_id, t.year): t for t in WorkPlanTarget.objects.visible_to(user).filter(campaign=campaign)}
 
 
 def _departments() -> list[OrgUnit]:
@@ -379,7 +258,7 @@ def workplan_view(request: HttpRequest) -> HttpResponse:
     start = page.start_index()
     base = plan_entries(user=user, campaign=campaign, filters=PlanFilters(township=filters.township))
     overlaps = overlapping_blocks(base)
-    targets = _targets(user, campaign)
+    targets = plan_targets(user=user, campaign=campaign)
     shown = [filters.township] if filters.township else townships
     totals = plan_totals(base=base, townships=shown, years=years, targets=targets)
     if bound is not None:
@@ -403,7 +282,7 @@ def workplan_view(request: HttpRequest) -> HttpResponse:
                      "url": entry_url.replace("{id}", str(e.pk)) if entry_url else None})
     today = timezone.localdate()
     query = filters.query()
-    assigned_pct = _pct(totals["assigned_mu"], float(campaign.target_reclaimed_mu or 0))
+    assigned_pct = percent(totals["assigned_mu"], float(campaign.target_reclaimed_mu or 0))
     ctx = {
         "campaign": campaign, "years": years, "townships": townships, "filters": filters, "routes": Route.choices,
         "kinds": EntryKind.choices, "page": page, "rows": rows, "formset": formset, "can_edit": can_edit,
@@ -411,8 +290,8 @@ def workplan_view(request: HttpRequest) -> HttpResponse:
         "overlap_count": len(overlaps),
         "goal_mu": float(campaign.target_reclaimed_mu or 0), "goal_m2": float(campaign.target_floor_area_m2 or 0),
         "assigned_pct": assigned_pct, "assigned_bar": min(assigned_pct or 0, 100),
-        "target_mu_pct": _pct(totals["target_mu"], float(campaign.target_reclaimed_mu or 0)),
-        "target_m2_pct": _pct(totals["target_m2"], float(campaign.target_floor_area_m2 or 0)),
+        "target_mu_pct": percent(totals["target_mu"], float(campaign.target_reclaimed_mu or 0)),
+        "target_m2_pct": percent(totals["target_m2"], float(campaign.target_floor_area_m2 or 0)),
         "deadline_days": (campaign.work_plan_deadline - today).days,
         "query_prefix": f"{query}&" if query else "", "query": query,
         "xlsx_url": reverse("screening:workplan_xlsx") + (f"?{query}" if query else ""),
@@ -438,7 +317,7 @@ def targets_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     years = campaign_years(campaign)
     townships = _visible_townships(user)
-    targets = _targets(user, campaign)
+    targets = plan_targets(user=user, campaign=campaign)
     can_edit = has_perm(user, Perm.EDIT_WORK_PLAN)
     form = TargetsForm(request.POST or None, townships=townships, years=years, targets=targets)
     errors: list[str] = []
@@ -480,8 +359,8 @@ def targets_view(request: HttpRequest) -> HttpResponse:
         "campaign": campaign, "years": years, "form": form, "rows": rows, "can_edit": can_edit, "errors": errors,
         "sums": sums, "total_mu": total_mu, "colspan": 1 + 2 * len(years), "total_m2": total_m2,
         "goal_mu": float(campaign.target_reclaimed_mu or 0), "goal_m2": float(campaign.target_floor_area_m2 or 0),
-        "mu_pct": _pct(total_mu, float(campaign.target_reclaimed_mu or 0)),
-        "m2_pct": _pct(total_m2, float(campaign.target_floor_area_m2 or 0)),
+        "mu_pct": percent(total_mu, float(campaign.target_reclaimed_mu or 0)),
+        "m2_pct": percent(total_m2, float(campaign.target_floor_area_m2 or 0)),
         "sees_district": selectors.sees_district(user),
         "breadcrumbs": _crumbs(("年度工作方案", reverse("screening:workplan")), ("年度目标", None)),
     }, status=400 if errors else 200)
@@ -502,7 +381,7 @@ def workplan_xlsx_view(request: HttpRequest) -> HttpResponse:
         raise Http404("未找到该乡镇（街道）或无权查看")
     entries = list(plan_entries(user=user, campaign=campaign, filters=filters))
     base = plan_entries(user=user, campaign=campaign, filters=PlanFilters(township=filters.township))
-    targets = _targets(user, campaign)
+    targets = plan_targets(user=user, campaign=campaign)
     shown = [filters.township] if filters.township else townships
     totals = plan_totals(base=base, townships=shown, years=years, targets=targets)
     target_rows = []
